@@ -1,0 +1,17 @@
+"""User-facing errors: each says what is wrong and where, for the CLI and web to show."""
+
+
+class DailyPapersError(Exception):
+    """Base for errors shown to a user as one line, never a traceback."""
+
+
+class InputError(DailyPapersError):
+    """Bad input (file, feed, query, date); the message names the place."""
+
+
+class SourceError(DailyPapersError):
+    """An external source (arXiv, a file) could not be read at all."""
+
+
+class ConfigError(DailyPapersError):
+    """A setting is missing or invalid."""

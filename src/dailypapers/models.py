@@ -1,0 +1,86 @@
+"""Plain dataclasses that cross layers (importers → store → services → web/CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(slots=True)
+class FeatureRecord:
+    """A paper featured on a daily feed date, as an importer saw it."""
+
+    feature_date: date
+    submitted_by: str | None = None
+    submitter_fullname: str | None = None
+    submitter_avatar: str | None = None
+    submitted_at: datetime | None = None
+    num_comments: int = 0
+
+
+@dataclass(slots=True)
+class PaperRecord:
+    """One paper as normalised by an importer; the unit the store upserts.
+
+    `arxiv_id` is canonical (no version); `arxiv_version` keeps the version seen.
+    Datetimes are timezone-aware UTC. `upvotes` is the count the source reported
+    (e.g. Hugging Face), kept apart from votes cast on this instance.
+    """
+
+    title: str
+    abstract: str
+    authors: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    categories: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    github_stars: int | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+    thumbnail_url: str | None = None
+    upvotes: int = 0
+    feature: FeatureRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A record a source read successfully, with where it came from (`file:line`)."""
+
+    location: str
+    record: PaperRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record a source could not read, with where and why."""
+
+    location: str
+    reason: str
+
+
+SourceItem = Parsed | Rejection
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did; printed as the closing summary."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Records seen, good and bad."""
+        return self.inserted + self.updated + self.unchanged + len(self.rejected)
+
+    def merge(self, other: ImportReport) -> None:
+        """Add another report's counts to this one."""
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
