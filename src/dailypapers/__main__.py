@@ -1,5 +1,5 @@
 """`python -m dailypapers` runs the CLI."""
 
-from dailypapers.cli.main import app
+from dailypapers.cli.main import main
 
-app()
+main()

@@ -84,3 +84,38 @@ class ImportReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
+
+
+@dataclass(slots=True)
+class Paper:
+    """A stored paper as the services and pages see it; `upvotes` counts imported + local."""
+
+    id: int
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    arxiv_id: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    arxiv_url: str | None
+    pdf_url: str | None
+    code_url: str | None
+    project_url: str | None
+    github_stars: int | None
+    ai_summary: str | None
+    ai_keywords: list[str]
+    thumbnail_url: str | None
+    upvotes: int
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """A paper on a daily feed: the paper, the date, who submitted it, comment count."""
+
+    paper: Paper
+    feature_date: date
+    submitted_at: datetime
+    submitted_by: str | None
+    submitter_name: str | None
+    num_comments: int

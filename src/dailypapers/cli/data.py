@@ -1,0 +1,241 @@
+"""Data commands: init, import, fetch arxiv|oai, papers, stats, db upgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dailypapers.cli.common import byte_progress, console, count_progress, print_json, runtime
+from dailypapers.errors import InputError
+from dailypapers.ingest.arxiv_api import ArxivApiClient
+from dailypapers.ingest.arxiv_oai import OaiClient
+from dailypapers.ingest.bundled import sample_files
+from dailypapers.ingest.detect import READERS
+from dailypapers.ingest.loader import import_file, load
+from dailypapers.models import FeedEntry, ImportReport, SourceItem
+from dailypapers.periods import month_range, parse_date, week_range
+from dailypapers.runtime import Runtime
+from dailypapers.services import catalog
+from dailypapers.store import migrate
+
+fetch_app = typer.Typer(help="Fetch papers live from arXiv.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+FORMATS = sorted(READERS)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the data commands to the root app."""
+    app.command()(init)
+    app.command("import")(import_)
+    app.command()(papers)
+    app.command()(stats)
+    app.add_typer(fetch_app, name="fetch")
+    app.add_typer(db_app, name="db")
+
+
+def init(
+    no_sample: Annotated[
+        bool, typer.Option("--no-sample", help="Start empty: no demo data (for a real instance).")
+    ] = False,
+) -> None:
+    """Create the data directory and database; load the bundled sample unless --no-sample."""
+    with runtime() as rt:
+        rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if no_sample:
+            console.print(f"Initialised an empty instance in {rt.settings.data_dir}")
+            return
+        load_sample(rt)
+
+
+def load_sample(rt: Runtime) -> ImportReport:
+    """Import the bundled sample (idempotent: a second run changes nothing)."""
+    total = ImportReport()
+    for path in sample_files():
+        total.merge(_import_one(rt, path, fmt=None, strict=False))
+    _print_report(total, title="Bundled sample")
+    return total
+
+
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files to import (.gz is read directly).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help=f"One of {', '.join(FORMATS)}; detected when omitted."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first malformed record.")
+    ] = False,
+) -> None:
+    """Import paper records from files; safe to run again (it converges, never duplicates)."""
+    if fmt is not None and fmt not in READERS:
+        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    with runtime() as rt:
+        total = ImportReport()
+        for path in paths:
+            total.merge(_import_one(rt, path, fmt=fmt, strict=strict))
+        _print_report(total, title="Import")
+
+
+def _import_one(rt: Runtime, path: Path, *, fmt: str | None, strict: bool) -> ImportReport:
+    with byte_progress() as progress:
+        task = progress.add_task(path.name, total=path.stat().st_size)
+        return import_file(
+            rt.engine,
+            path,
+            fmt=fmt,
+            strict=strict,
+            batch_size=rt.settings.import_batch_size,
+            on_bytes=lambda n: progress.advance(task, n),
+        )
+
+
+def _load_live(rt: Runtime, items: Iterable[SourceItem], label: str) -> None:
+    with count_progress() as progress:
+        task = progress.add_task(label, total=None)
+        report = load(
+            rt.engine,
+            _counted(items, lambda: progress.advance(task, 1)),
+            batch_size=rt.settings.import_batch_size,
+        )
+    _print_report(report, title=label)
+
+
+def _counted(items: Iterable[SourceItem], tick: Callable[[], None]) -> Iterator[SourceItem]:
+    for item in items:
+        tick()
+        yield item
+
+
+DateOption = Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")]
+UntilOption = Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today).")]
+
+
+@fetch_app.command("arxiv")
+def fetch_arxiv(
+    category: Annotated[str, typer.Option(help="arXiv category, e.g. cs.CL.")],
+    since: DateOption,
+    until: UntilOption = None,
+) -> None:
+    """Fetch a category's new submissions from the arXiv API (3 s between requests)."""
+    start, end = _window(since, until)
+    with runtime() as rt:
+        client = ArxivApiClient(
+            base_url=rt.settings.arxiv_api_url, delay_seconds=rt.settings.arxiv_delay_seconds
+        )
+        _load_live(rt, client.search(category, start, end), f"arXiv {category}")
+
+
+@fetch_app.command("oai")
+def fetch_oai(
+    set_spec: Annotated[str, typer.Option("--set", help="OAI set, e.g. cs or physics:hep-th.")],
+    since: DateOption,
+    until: UntilOption = None,
+) -> None:
+    """Harvest arXiv metadata over OAI-PMH, following resumption tokens."""
+    start, end = _window(since, until)
+    with runtime() as rt:
+        client = OaiClient(
+            base_url=rt.settings.arxiv_oai_url, delay_seconds=rt.settings.arxiv_delay_seconds
+        )
+        _load_live(rt, client.harvest(set_spec, start, end), f"OAI {set_spec}")
+
+
+def _window(since: str, until: str | None) -> tuple[date, date]:
+    start = parse_date(since)
+    end = parse_date(until) if until else datetime.now(UTC).date()
+    if end < start:
+        raise InputError(f"--until {end} is before --since {start}")
+    return start, end
+
+
+def papers(
+    day: Annotated[str | None, typer.Option("--date", help="A day, YYYY-MM-DD.")] = None,
+    week: Annotated[str | None, typer.Option(help="An ISO week, YYYY-Www.")] = None,
+    month: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List featured papers, best first (default: the latest day with papers)."""
+    if sum(x is not None for x in (day, week, month)) > 1:
+        raise InputError("give at most one of --date, --week, --month")
+    with runtime() as rt:
+        start, end = _period(rt, day, week, month)
+        entries = catalog.featured(rt.engine, start, end)
+    if as_json:
+        print_json([catalog.entry_summary(e) for e in entries])
+    else:
+        _print_entries(entries, start, end)
+
+
+def _period(rt: Runtime, day: str | None, week: str | None, month: str | None) -> tuple[date, date]:
+    if week:
+        return week_range(week)
+    if month:
+        return month_range(month)
+    if day:
+        d = parse_date(day)
+        return d, d
+    latest = catalog.latest_date(rt.engine) or datetime.now(UTC).date()
+    return latest, latest
+
+
+def _print_entries(entries: list[FeedEntry], start: date, end: date) -> None:
+    span = str(start) if start == end else f"{start} … {end}"
+    table = Table(title=f"Featured papers, {span} ({len(entries)})", title_justify="left")
+    for col in ("▲", "arXiv", "title", "first author", "submitter"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        p = e.paper
+        author = p.authors[0] + (" et al." if len(p.authors) > 1 else "") if p.authors else ""
+        table.add_row(
+            str(p.upvotes), p.arxiv_id or "", p.title, author, e.submitted_by or "", style=None
+        )
+    console.print(table)
+
+
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts of papers, featured entries, users and votes."""
+    with runtime() as rt:
+        counts = catalog.counts(rt.engine)
+    if as_json:
+        print_json(counts)
+        return
+    table = Table(title="dailypapers", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to this version's schema, keeping its data."""
+    with runtime(ensure_schema=False) as rt:
+        before = migrate.current_revision(rt.engine)
+        migrate.upgrade(rt.engine)
+        after = migrate.current_revision(rt.engine)
+    console.print(f"database schema: {before or 'empty'} → {after}")
+
+
+def _print_report(report: ImportReport, *, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for col in ("inserted", "updated", "unchanged", "rejected"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        *(f"{n:,}" for n in (report.inserted, report.updated, report.unchanged)),
+        f"{len(report.rejected):,}",
+    )
+    console.print(table)
+    for r in report.rejected[:20]:
+        console.print(f"  rejected {r.location}: {r.reason}", highlight=False)
+    if len(report.rejected) > 20:
+        console.print(f"  … and {len(report.rejected) - 20:,} more rejected records")

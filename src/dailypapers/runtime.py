@@ -1,0 +1,47 @@
+"""Runtime: the one object CLI, web app, scheduler and tests build from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from dailypapers.config import Settings
+from dailypapers.errors import ConfigError
+from dailypapers.store import migrate
+from dailypapers.store.database import create_engine
+
+
+@dataclass
+class Runtime:
+    """Holds the settings and the database engine; no logic beyond building them."""
+
+    settings: Settings
+    engine: sa.Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.settings.resolved_database_url)
+
+    def ensure_schema(self) -> bool:
+        """Create the schema on an empty database; refuse an outdated one. True if created."""
+        try:
+            current = migrate.current_revision(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise ConfigError(f"cannot open the database: {_first_line(exc)}") from None
+        if current is None:
+            migrate.upgrade(self.engine)
+            return True
+        if current != migrate.head_revision():
+            raise ConfigError(
+                f"the database schema is at {current}, this version needs "
+                f"{migrate.head_revision()}: run `dailypapers db upgrade`"
+            )
+        return False
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]

@@ -1,0 +1,55 @@
+"""Engine and transactions: SQLite pragmas (WAL, foreign keys, busy timeout), one helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from dailypapers.errors import ConfigError
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url`; on SQLite, creates the file's directory and sets pragmas."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # pysqlite's own transaction handling is off so that BEGIN IMMEDIATE is ours.
+    event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+@contextmanager
+def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One short write transaction: committed on success, rolled back on any error."""
+    with engine.begin() as conn:
+        yield conn

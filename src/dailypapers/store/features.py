@@ -1,0 +1,128 @@
+"""Daily features: which paper was featured on which date, by whom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from dailypapers.models import FeatureRecord, FeedEntry
+from dailypapers.store.papers import get_papers
+from dailypapers.store.schema import comments, features, users, utcnow
+
+
+class _Feature(NamedTuple):
+    id: int
+    submitted_by_id: int | None
+    imported_comments: int
+
+
+_Known = dict[tuple[int, date], _Feature]
+
+
+def upsert_features(
+    conn: sa.Connection,
+    items: Sequence[tuple[int, FeatureRecord]],
+    *,
+    submitter_ids: dict[str, int],
+) -> list[bool]:
+    """Feature each paper on its date once; returns, per item, whether anything changed."""
+    known: _Known = {}
+    paper_ids = {pid for pid, _ in items}
+    if paper_ids:
+        q = sa.select(
+            features.c.paper_id,
+            features.c.feature_date,
+            features.c.id,
+            features.c.submitted_by_id,
+            features.c.imported_comments,
+        ).where(features.c.paper_id.in_(paper_ids))
+        known = {(r.paper_id, r.feature_date): _Feature(*r[2:]) for r in conn.execute(q)}
+    return [
+        _upsert_one(conn, pid, f, known, submitter_ids.get(f.submitted_by or ""))
+        for pid, f in items
+    ]
+
+
+def _upsert_one(
+    conn: sa.Connection, paper_id: int, feature: FeatureRecord, known: _Known, submitter: int | None
+) -> bool:
+    key = (paper_id, feature.feature_date)
+    row = known.get(key)
+    if row is None:
+        values = {
+            "paper_id": paper_id,
+            "feature_date": feature.feature_date,
+            "submitted_by_id": submitter,
+            "submitted_at": feature.submitted_at or utcnow(),
+            "imported_comments": feature.num_comments,
+        }
+        fid = conn.execute(features.insert().returning(features.c.id), values).scalar_one()
+        known[key] = _Feature(fid, submitter, feature.num_comments)
+        return True
+    wanted = _Feature(
+        row.id, submitter or row.submitted_by_id, max(feature.num_comments, row.imported_comments)
+    )
+    if wanted == row:
+        return False
+    conn.execute(
+        sa.update(features)
+        .where(features.c.id == row.id)
+        .values(submitted_by_id=wanted.submitted_by_id, imported_comments=wanted.imported_comments)
+    )
+    known[key] = wanted
+    return True
+
+
+def latest_feature_date(conn: sa.Connection, *, on_or_before: date | None = None) -> date | None:
+    """The most recent date with featured papers (optionally not after a given date)."""
+    q = sa.select(sa.func.max(features.c.feature_date))
+    if on_or_before:
+        q = q.where(features.c.feature_date <= on_or_before)
+    return conn.execute(q).scalar_one_or_none()
+
+
+def featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEntry]:
+    """Features with start <= date <= end, best first (upvotes, then newest submission)."""
+    ncomments = (
+        sa.select(comments.c.paper_id, sa.func.count().label("n"))
+        .where(comments.c.hidden.is_(False))
+        .group_by(comments.c.paper_id)
+        .subquery()
+    )
+    q = (
+        sa.select(
+            features.c.paper_id,
+            features.c.feature_date,
+            features.c.submitted_at,
+            features.c.imported_comments,
+            users.c.username,
+            users.c.display_name,
+            sa.func.coalesce(ncomments.c.n, 0).label("local_comments"),
+        )
+        .outerjoin(users, users.c.id == features.c.submitted_by_id)
+        .outerjoin(ncomments, ncomments.c.paper_id == features.c.paper_id)
+        .where(features.c.feature_date.between(start, end))
+    )
+    rows = conn.execute(q).all()
+    by_id = {p.id: p for p in get_papers(conn, [r.paper_id for r in rows])}
+    entries = [
+        FeedEntry(
+            paper=by_id[r.paper_id],
+            feature_date=r.feature_date,
+            submitted_at=r.submitted_at,
+            submitted_by=r.username,
+            submitter_name=r.display_name,
+            num_comments=r.imported_comments + r.local_comments,
+        )
+        for r in rows
+    ]
+    entries.sort(key=lambda e: (e.paper.upvotes, e.submitted_at), reverse=True)
+    return entries
+
+
+def count_features(conn: sa.Connection) -> int:
+    """How many (paper, date) features exist."""
+    return conn.execute(sa.select(sa.func.count()).select_from(features)).scalar_one()

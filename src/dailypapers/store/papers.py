@@ -1,0 +1,252 @@
+"""Paper reads and idempotent batch upserts keyed on the canonical arXiv id, then the title."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from dailypapers.arxiv_ids import abs_url, pdf_url
+from dailypapers.ingest.normalize import title_key
+from dailypapers.models import Paper, PaperRecord
+from dailypapers.store.schema import paper_authors, paper_categories, papers, utcnow, votes
+
+_PAPER_FIELDS = (
+    "arxiv_id", "arxiv_version", "title", "abstract", "published_at", "updated_at",
+    "code_url", "project_url", "github_stars", "ai_summary", "ai_keywords", "thumbnail_url",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """Per-record outcome of a batch upsert, in input order, and the paper ids written."""
+
+    outcomes: list[str] = field(default_factory=list)
+    paper_ids: list[int] = field(default_factory=list)
+
+
+def content_hash(record: PaperRecord) -> str:
+    """A digest of everything stored about the paper itself (not its features)."""
+    data = {name: getattr(record, name) for name in _PAPER_FIELDS}
+    data.update(authors=record.authors, categories=record.categories, upvotes=record.upvotes)
+    blob = json.dumps(data, default=_json_default, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"unhashable {type(value).__name__}")
+
+
+def merge(old: PaperRecord, new: PaperRecord) -> PaperRecord:
+    """New values win, but an absent value never erases a known one; upvotes never go down."""
+    merged = dataclasses.replace(old)
+    for f in dataclasses.fields(PaperRecord):
+        if f.name in ("feature", "upvotes"):
+            continue
+        value = getattr(new, f.name)
+        if value not in (None, "", []):
+            setattr(merged, f.name, value)
+    merged.upvotes = max(old.upvotes, new.upvotes)
+    merged.feature = new.feature
+    return merged
+
+
+def _row(record: PaperRecord) -> dict[str, Any]:
+    row = {name: getattr(record, name) for name in _PAPER_FIELDS}
+    row.update(
+        title_key=title_key(record.title),
+        imported_upvotes=record.upvotes,
+        content_hash=content_hash(record),
+        arxiv_url=abs_url(record.arxiv_id) if record.arxiv_id else None,
+        pdf_url=pdf_url(record.arxiv_id) if record.arxiv_id else None,
+        modified_at=utcnow(),
+    )
+    return row
+
+
+def _load_records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> dict[int, PaperRecord]:
+    """Rebuild PaperRecords (with authors and categories) for the given paper rows."""
+    ids = [r.id for r in rows]
+    authors: dict[int, list[str]] = {i: [] for i in ids}
+    cats: dict[int, list[str]] = {i: [] for i in ids}
+    q = sa.select(paper_authors).where(paper_authors.c.paper_id.in_(ids))
+    for a in conn.execute(q.order_by(paper_authors.c.paper_id, paper_authors.c.position)):
+        authors[a.paper_id].append(a.name)
+    q = sa.select(paper_categories).where(paper_categories.c.paper_id.in_(ids))
+    for c in conn.execute(q.order_by(paper_categories.c.paper_id, paper_categories.c.position)):
+        cats[c.paper_id].append(c.category)
+    return {
+        r.id: PaperRecord(
+            **{name: getattr(r, name) for name in _PAPER_FIELDS},
+            authors=authors[r.id],
+            categories=cats[r.id],
+            upvotes=r.imported_upvotes,
+        )
+        for r in rows
+    }
+
+
+def _find_existing(conn: sa.Connection, batch: Sequence[PaperRecord]) -> list[int | None]:
+    """The existing paper id for each record: same arXiv id, else same title key."""
+    ids = {r.arxiv_id for r in batch if r.arxiv_id}
+    by_id: dict[str, int] = {}
+    if ids:
+        q = sa.select(papers.c.id, papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids))
+        by_id = {row.arxiv_id: row.id for row in conn.execute(q)}
+    keys = {title_key(r.title) for r in batch if not (r.arxiv_id and r.arxiv_id in by_id)}
+    by_key: dict[str, list[tuple[int, str | None]]] = {}
+    if keys:
+        q = sa.select(papers.c.id, papers.c.arxiv_id, papers.c.title_key).where(
+            papers.c.title_key.in_(keys)
+        )
+        for row in conn.execute(q.order_by(papers.c.id)):
+            by_key.setdefault(row.title_key, []).append((row.id, row.arxiv_id))
+    return [_match(r, by_id, by_key) for r in batch]
+
+
+def _match(
+    record: PaperRecord, by_id: dict[str, int], by_key: dict[str, list[tuple[int, str | None]]]
+) -> int | None:
+    if record.arxiv_id and record.arxiv_id in by_id:
+        return by_id[record.arxiv_id]
+    for paper_id, arxiv_id in by_key.get(title_key(record.title), []):
+        # A title match only joins records that cannot be told apart by arXiv id.
+        if arxiv_id is None or record.arxiv_id is None:
+            return paper_id
+    return None
+
+
+def _write_children(conn: sa.Connection, paper_id: int, record: PaperRecord) -> None:
+    conn.execute(sa.delete(paper_authors).where(paper_authors.c.paper_id == paper_id))
+    conn.execute(sa.delete(paper_categories).where(paper_categories.c.paper_id == paper_id))
+    if record.authors:
+        conn.execute(
+            paper_authors.insert(),
+            [
+                {"paper_id": paper_id, "position": i, "name": n}
+                for i, n in enumerate(record.authors)
+            ],
+        )
+    cats = list(dict.fromkeys(record.categories))
+    if cats:
+        conn.execute(
+            paper_categories.insert(),
+            [{"paper_id": paper_id, "position": i, "category": c} for i, c in enumerate(cats)],
+        )
+
+
+def _batch_keys(record: PaperRecord) -> list[str]:
+    keys = [f"id:{record.arxiv_id}"] if record.arxiv_id else []
+    return [*keys, f"title:{title_key(record.title)}"]
+
+
+def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
+    """Insert new papers and update changed ones; outcomes are 'inserted'/'updated'/'unchanged'.
+
+    Existing rows are fetched once per batch; a repeat later in the batch sees the earlier
+    write, and running the same batch twice reports everything unchanged the second time.
+    """
+    result = UpsertResult()
+    matches = _find_existing(conn, batch)
+    rows = conn.execute(sa.select(papers).where(papers.c.id.in_({m for m in matches if m}))).all()
+    known = _load_records(conn, rows)
+    hashes = {r.id: r.content_hash for r in rows}
+    written: dict[str, int] = {}
+    for record, match in zip(batch, matches, strict=True):
+        keys = _batch_keys(record)
+        pid = match or next((written[k] for k in keys if k in written), None)
+        if pid is None:
+            pid = conn.execute(papers.insert().returning(papers.c.id), _row(record)).scalar_one()
+            _write_children(conn, pid, record)
+            known[pid], hashes[pid] = record, content_hash(record)
+            result.outcomes.append("inserted")
+        else:
+            result.outcomes.append(_update(conn, pid, record, known=known, hashes=hashes))
+        written.update(dict.fromkeys(keys, pid))
+        result.paper_ids.append(pid)
+    return result
+
+
+def _update(
+    conn: sa.Connection,
+    paper_id: int,
+    record: PaperRecord,
+    *,
+    known: dict[int, PaperRecord],
+    hashes: dict[int, str],
+) -> str:
+    old = known[paper_id]
+    merged = merge(old, record)
+    digest = content_hash(merged)
+    if digest == hashes[paper_id]:
+        return "unchanged"
+    conn.execute(sa.update(papers).where(papers.c.id == paper_id).values(_row(merged)))
+    if (merged.authors, merged.categories) != (old.authors, old.categories):
+        _write_children(conn, paper_id, merged)
+    known[paper_id], hashes[paper_id] = merged, digest
+    return "updated"
+
+
+def _vote_counts() -> sa.Subquery:
+    return (
+        sa.select(votes.c.paper_id, sa.func.count().label("n"))
+        .group_by(votes.c.paper_id)
+        .subquery()
+    )
+
+
+def get_papers(conn: sa.Connection, ids: Sequence[int]) -> list[Paper]:
+    """Papers by id, in the order asked, with upvotes = imported + cast here."""
+    if not ids:
+        return []
+    counts = _vote_counts()
+    q = (
+        sa.select(papers, sa.func.coalesce(counts.c.n, 0).label("local_votes"))
+        .outerjoin(counts, counts.c.paper_id == papers.c.id)
+        .where(papers.c.id.in_(set(ids)))
+    )
+    rows = conn.execute(q).all()
+    records = _load_records(conn, rows)
+    by_id = {r.id: _to_paper(r, records[r.id]) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _to_paper(row: sa.Row[Any], record: PaperRecord) -> Paper:
+    return Paper(
+        id=row.id,
+        title=record.title,
+        abstract=record.abstract,
+        authors=record.authors,
+        categories=record.categories,
+        arxiv_id=record.arxiv_id,
+        published_at=record.published_at,
+        updated_at=record.updated_at,
+        arxiv_url=row.arxiv_url,
+        pdf_url=row.pdf_url,
+        code_url=record.code_url,
+        project_url=record.project_url,
+        github_stars=record.github_stars,
+        ai_summary=record.ai_summary,
+        ai_keywords=list(record.ai_keywords or []),
+        thumbnail_url=record.thumbnail_url,
+        upvotes=row.imported_upvotes + row.local_votes,
+    )
+
+
+def paper_id_for_arxiv(conn: sa.Connection, arxiv_id: str) -> int | None:
+    """The stored paper with this canonical arXiv id, if any."""
+    q = sa.select(papers.c.id).where(papers.c.arxiv_id == arxiv_id)
+    return conn.execute(q).scalar_one_or_none()
+
+
+def count_papers(conn: sa.Connection) -> int:
+    """How many papers are stored."""
+    return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()

@@ -1,0 +1,221 @@
+"""Tables and constraints, one schema for SQLite and PostgreSQL; no behaviour here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores naive UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store UTC-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, UTC-aware."""
+    return datetime.now(UTC)
+
+
+def _created() -> sa.Column[datetime]:
+    return sa.Column("created_at", UtcDateTime(), nullable=False, default=utcnow)
+
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("arxiv_id", sa.String(64), unique=True, nullable=True),
+    sa.Column("arxiv_version", sa.Integer, nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_key", sa.String(512), nullable=False, index=True),
+    sa.Column("abstract", sa.Text, nullable=False),
+    sa.Column("published_at", UtcDateTime(), nullable=True, index=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Column("arxiv_url", sa.Text, nullable=True),
+    sa.Column("pdf_url", sa.Text, nullable=True),
+    sa.Column("code_url", sa.Text, nullable=True),
+    sa.Column("project_url", sa.Text, nullable=True),
+    sa.Column("github_stars", sa.Integer, nullable=True),
+    sa.Column("ai_summary", sa.Text, nullable=True),
+    sa.Column("ai_keywords", sa.JSON, nullable=False, default=list),
+    sa.Column("thumbnail_url", sa.Text, nullable=True),
+    sa.Column("imported_upvotes", sa.Integer, nullable=False, default=0),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    _created(),
+    sa.Column("modified_at", UtcDateTime(), nullable=False, default=utcnow),
+)
+
+paper_authors = sa.Table(
+    "paper_authors",
+    metadata,
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Index("ix_paper_authors_name", "name"),
+)
+
+paper_categories = sa.Table(
+    "paper_categories",
+    metadata,
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_paper_categories_category", "category"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.Text, nullable=True),
+    sa.Column("email", sa.String(320), nullable=True, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("role", sa.String(16), nullable=False, default="member"),
+    sa.Column("avatar_url", sa.Text, nullable=True),
+    sa.Column("is_imported", sa.Boolean, nullable=False, default=False),
+    _created(),
+    sa.CheckConstraint("role IN ('member', 'curator', 'admin')", name="role"),
+)
+
+features = sa.Table(
+    "features",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("feature_date", sa.Date, nullable=False, index=True),
+    sa.Column("submitted_by_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("submitted_at", UtcDateTime(), nullable=False),
+    sa.Column("imported_comments", sa.Integer, nullable=False, default=0),
+    _created(),
+    sa.UniqueConstraint("paper_id", "feature_date"),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    _created(),
+    sa.UniqueConstraint("user_id", "paper_id"),
+    sa.Index("ix_votes_paper_id", "paper_id"),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("parent_id", sa.ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False, default=False),
+    _created(),
+    sa.Index("ix_comments_paper_id", "paper_id"),
+)
+
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+    sa.UniqueConstraint("user_id", "name"),
+)
+
+collection_items = sa.Table(
+    "collection_items",
+    metadata,
+    sa.Column(
+        "collection_id", sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("added_at", UtcDateTime(), nullable=False, default=utcnow),
+)
+
+authorship_claims = sa.Table(
+    "authorship_claims",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="pending"),
+    sa.Column("decided_by_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    sa.UniqueConstraint("user_id", "paper_id"),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("cadence", sa.String(16), nullable=False, default="daily"),
+    sa.Column("topics", sa.JSON, nullable=False, default=list),
+    sa.Column("followed_authors", sa.JSON, nullable=False, default=list),
+    sa.Column("categories", sa.JSON, nullable=False, default=list),
+    sa.Column("status", sa.String(16), nullable=False, default="pending"),
+    sa.Column("confirmed_at", UtcDateTime(), nullable=True),
+    sa.Column("failure_count", sa.Integer, nullable=False, default=0),
+    _created(),
+    sa.CheckConstraint("cadence IN ('daily', 'weekly')", name="cadence"),
+    sa.CheckConstraint("status IN ('pending', 'active', 'paused', 'unsubscribed')", name="status"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("period_key", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("message_id", sa.String(255), nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    _created(),
+    sa.UniqueConstraint("subscription_id", "period_key"),
+    sa.CheckConstraint(
+        "status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name="status"
+    ),
+)
+
+delivery_papers = sa.Table(
+    "delivery_papers",
+    metadata,
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+)
