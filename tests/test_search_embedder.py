@@ -1,0 +1,70 @@
+"""The bundled embedder against vectors made by real sentence-transformers (fp32, PyTorch)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dailypapers.errors import ConfigError
+from dailypapers.search.embedder import Embedder, load_embedder
+
+REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder(threads=2)
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    return data
+
+
+def test_matches_sentence_transformers(embedder: Embedder, reference: dict[str, Any]) -> None:
+    items = reference["items"]
+    assert any(item["n_tokens_untruncated"] > 256 for item in items), "fixture must test truncation"
+    expected = np.array([item["vector"] for item in items], dtype=np.float32)
+    got = embedder.embed([item["text"] for item in items])
+    cosines = (got * expected).sum(axis=1)
+    worst = int(cosines.argmin())
+    assert cosines.min() >= 0.99, f"{items[worst]['text'][:60]!r}: cosine {cosines[worst]:.4f}"
+
+
+def test_shape_dtype_and_unit_length(embedder: Embedder) -> None:
+    vectors = embedder.embed(["attention is all you need", "graph neural networks"])
+    assert vectors.shape == (2, embedder.dim) == (2, 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_batch_invariance(embedder: Embedder, reference: dict[str, Any]) -> None:
+    texts = [item["text"] for item in reference["items"]]
+    alone = np.vstack([embedder.embed([t]) for t in texts])
+    for batch_size in (3, 32):
+        together = embedder.embed(texts, batch_size=batch_size)
+        np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_empty_inputs(embedder: Embedder) -> None:
+    assert embedder.embed([]).shape == (0, embedder.dim)
+    empty = embedder.embed(["", "   "])
+    assert np.isfinite(empty).all()
+    np.testing.assert_allclose(np.linalg.norm(empty, axis=1), 1.0, atol=1e-5)
+
+
+def test_model_id_tracks_max_length(embedder: Embedder) -> None:
+    assert embedder.model_id.startswith("all-MiniLM-L6-v2")
+    assert load_embedder(max_length=128).model_id != embedder.model_id
+
+
+def test_other_models_need_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # makes the import fail
+    with pytest.raises(ConfigError, match="pip install sentence-transformers"):
+        load_embedder("sentence-transformers/all-mpnet-base-v2")
