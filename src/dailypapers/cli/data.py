@@ -20,7 +20,7 @@ from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeedEntry, ImportReport, SourceItem
 from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.runtime import Runtime
-from dailypapers.services import catalog
+from dailypapers.services import feed
 from dailypapers.store import migrate
 
 fetch_app = typer.Typer(help="Fetch papers live from arXiv.", no_args_is_help=True)
@@ -168,9 +168,9 @@ def papers(
         raise InputError("give at most one of --date, --week, --month")
     with runtime() as rt:
         start, end = _period(rt, day, week, month)
-        entries = catalog.featured(rt.engine, start, end)
+        entries = feed.featured(rt.engine, start, end)
     if as_json:
-        print_json([catalog.entry_summary(e) for e in entries])
+        print_json([feed.entry_summary(e) for e in entries])
     else:
         _print_entries(entries, start, end)
 
@@ -183,7 +183,7 @@ def _period(rt: Runtime, day: str | None, week: str | None, month: str | None) -
     if day:
         d = parse_date(day)
         return d, d
-    latest = catalog.latest_date(rt.engine) or datetime.now(UTC).date()
+    latest = feed.latest_date(rt.engine) or datetime.now(UTC).date()
     return latest, latest
 
 
@@ -204,7 +204,7 @@ def _print_entries(entries: list[FeedEntry], start: date, end: date) -> None:
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts of papers, featured entries, users and votes."""
     with runtime() as rt:
-        counts = catalog.counts(rt.engine)
+        counts = feed.counts(rt.engine)
     if as_json:
         print_json(counts)
         return
