@@ -1,0 +1,174 @@
+"""Pure helpers that turn what sources give into the shape the store expects.
+
+Titles are cleaned (sources wrap them at ~80 columns) and keyed for dedup across sources
+that carry no arXiv id; abstracts are kept byte-for-byte apart from outer whitespace,
+because their LaTeX and line breaks are rendered later (KaTeX) and must not be damaged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+
+from dailypapers.models import PaperRecord
+
+_WS = re.compile(r"\s+")
+_LATEX_COMMAND = re.compile(r"\\(?:[a-zA-Z]+\*?|[^a-zA-Z\s])")
+_NON_WORD = re.compile(r"[\W_]+")
+_URL = re.compile(
+    r"(?:https?://|(?<![\w./@-])www\.|(?<![\w./@-])(?=(?:github|gitlab)\.com/))[^\s<>\"'{}|\\^`]+",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?'\"*>"
+_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "git.sr.ht")
+# Links to papers, licences and model/dataset hubs are not a project's own page.
+_NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org", "creativecommons.org", "huggingface.co")
+_PAREN = re.compile(r"\([^()]*\)")
+_AUTHOR_SEP = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*;\s*")
+
+
+def clean_title(title: str) -> str:
+    """Collapse the line wraps and whitespace runs that arXiv-derived titles carry."""
+    return _WS.sub(" ", title).strip()
+
+
+def title_key(title: str) -> str:
+    """A normalised title for dedup: case, accents, LaTeX markup and punctuation removed."""
+    text = _LATEX_COMMAND.sub(" ", title).replace("$", " ")
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def split_authors(authors: str) -> list[str]:
+    """Split an arXiv author string ("A, B, and C (Affil)") into names, dropping affiliations."""
+    text = _WS.sub(" ", authors)
+    while _PAREN.search(text):
+        text = _PAREN.sub("", text)
+    return [name.strip() for name in _AUTHOR_SEP.split(text) if name.strip()]
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse ISO 8601 (`2024-05-23T02:53:25.000Z`), a bare date, or RFC 2822; UTC-aware.
+
+    Naive values are taken as UTC, which is what every source we read means by them.
+    Raises ValueError naming the text when it is none of those.
+    """
+    s = text.strip()
+    try:
+        parsed = datetime.fromisoformat(s)
+    except ValueError:
+        parsed = _parse_rfc2822(s)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _parse_rfc2822(text: str) -> datetime:
+    """RFC 2822 dates as in the arXiv dump's `versions[].created`."""
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"not a date or timestamp: {text!r}") from None
+
+
+def parse_date(text: str) -> date:
+    """A calendar date from a date or a timestamp (the UTC date of the latter)."""
+    return parse_timestamp(text).date()
+
+
+def extract_links(abstract: str) -> tuple[str | None, str | None]:
+    """The first code-repository URL and the first other project URL an abstract mentions."""
+    code: str | None = None
+    project: str | None = None
+    for url in _urls(abstract):
+        if _is_code_url(url):
+            code = code or url.removesuffix(".git")
+        elif project is None and _is_project_url(url):
+            project = url
+    return code, project
+
+
+def _urls(text: str) -> list[str]:
+    """URLs in running text, without the sentence punctuation that follows them."""
+    found = []
+    for match in _URL.finditer(text):
+        url = _strip_trailing(match.group(0))
+        if not url.lower().startswith("http"):
+            url = f"https://{url}"
+        if "." in _host(url):
+            found.append(url)
+    return found
+
+
+def _strip_trailing(url: str) -> str:
+    """Drop trailing punctuation, and closing brackets that have no opening partner."""
+    while url and (url[-1] in _TRAILING or _unbalanced_close(url)):
+        url = url[:-1]
+    return url
+
+
+def _unbalanced_close(url: str) -> bool:
+    """A final `)` or `]` with no partner in the URL closes the surrounding sentence."""
+    last = url[-1]
+    opener = {")": "(", "]": "["}.get(last)
+    return opener is not None and url.count(last) > url.count(opener)
+
+
+def _host(url: str) -> str:
+    """The lower-case host of an absolute URL."""
+    rest = url.split("://", 1)[-1]
+    return rest.split("/", 1)[0].split(":", 1)[0].lower().removeprefix("www.")
+
+
+def _path_parts(url: str) -> list[str]:
+    """Non-empty path segments of an absolute URL."""
+    rest = url.split("://", 1)[-1]
+    path = rest.split("/", 1)[1] if "/" in rest else ""
+    return [p for p in re.split(r"[/?#]", path) if p]
+
+
+def _is_code_url(url: str) -> bool:
+    """A repository on a code host (owner/name), or a Hugging Face Space."""
+    host = _host(url)
+    parts = _path_parts(url)
+    if host == "huggingface.co":
+        return len(parts) >= 3 and parts[0] == "spaces"
+    return host in _CODE_HOSTS and len(parts) >= 2
+
+
+def _is_project_url(url: str) -> bool:
+    """Anything else worth linking as the project's page (e.g. `*.github.io`)."""
+    host = _host(url)
+    return host not in _CODE_HOSTS and not host.endswith(_NOT_PROJECT_HOSTS)
+
+
+def finish(record: PaperRecord) -> PaperRecord:
+    """Fill code/project links from the abstract where the source gave none."""
+    if record.code_url and record.project_url:
+        return record
+    code, project = extract_links(record.abstract)
+    code_url = record.code_url or code
+    project_url = record.project_url or (project if project != code_url else None)
+    return dataclasses.replace(record, code_url=code_url, project_url=project_url)
+
+
+def text_or_none(value: object) -> str | None:
+    """A JSON value as stripped text; None for missing, empty or non-string values."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def int_or_none(value: object) -> int | None:
+    """A JSON count as an int (sources drift between 7 and "7"); None when not a count."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
