@@ -59,12 +59,13 @@ def merge(old: PaperRecord, new: PaperRecord) -> PaperRecord:
     return merged
 
 
-def _row(record: PaperRecord) -> dict[str, Any]:
+def _row(slot: _Slot) -> dict[str, Any]:
+    record = slot.record
     row = {name: getattr(record, name) for name in _PAPER_FIELDS}
     row.update(
         title_key=title_key(record.title),
         imported_upvotes=record.upvotes,
-        content_hash=content_hash(record),
+        content_hash=slot.hash,
         arxiv_url=abs_url(record.arxiv_id) if record.arxiv_id else None,
         pdf_url=pdf_url(record.arxiv_id) if record.arxiv_id else None,
         modified_at=utcnow(),
@@ -124,22 +125,49 @@ def _match(
     return None
 
 
-def _write_children(conn: sa.Connection, paper_id: int, record: PaperRecord) -> None:
-    conn.execute(sa.delete(paper_authors).where(paper_authors.c.paper_id == paper_id))
-    conn.execute(sa.delete(paper_categories).where(paper_categories.c.paper_id == paper_id))
-    if record.authors:
-        conn.execute(
-            paper_authors.insert(),
-            [
-                {"paper_id": paper_id, "position": i, "name": n}
-                for i, n in enumerate(record.authors)
-            ],
-        )
-    cats = list(dict.fromkeys(record.categories))
+def _write_children(conn: sa.Connection, slots: Sequence[_Slot]) -> None:
+    """Replace the authors and categories of these papers in three statements."""
+    ids = [s.paper_id for s in slots]
+    if not ids:
+        return
+    conn.execute(sa.delete(paper_authors).where(paper_authors.c.paper_id.in_(ids)))
+    conn.execute(sa.delete(paper_categories).where(paper_categories.c.paper_id.in_(ids)))
+    authors = [
+        {"paper_id": s.paper_id, "position": i, "name": name}
+        for s in slots
+        for i, name in enumerate(s.record.authors)
+    ]
+    cats = [
+        {"paper_id": s.paper_id, "position": i, "category": c}
+        for s in slots
+        for i, c in enumerate(dict.fromkeys(s.record.categories))
+    ]
+    if authors:
+        conn.execute(paper_authors.insert(), authors)
     if cats:
-        conn.execute(
-            paper_categories.insert(),
-            [{"paper_id": paper_id, "position": i, "category": c} for i, c in enumerate(cats)],
+        conn.execute(paper_categories.insert(), cats)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One paper the batch will write: its final merged record and what it was before."""
+
+    record: PaperRecord
+    hash: str
+    paper_id: int = 0
+    original: PaperRecord | None = None
+    original_hash: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.hash != self.original_hash
+
+    @property
+    def children_changed(self) -> bool:
+        old = self.original
+        return old is None or (old.authors, old.categories) != (
+            self.record.authors,
+            self.record.categories,
         )
 
 
@@ -151,48 +179,48 @@ def _batch_keys(record: PaperRecord) -> list[str]:
 def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
     """Insert new papers and update changed ones; outcomes are 'inserted'/'updated'/'unchanged'.
 
-    Existing rows are fetched once per batch; a repeat later in the batch sees the earlier
-    write, and running the same batch twice reports everything unchanged the second time.
+    Records are first resolved to one slot per paper (a repeat later in the batch merges
+    into the earlier one), then written with a handful of statements per batch. Running
+    the same batch twice reports everything unchanged the second time.
     """
-    result = UpsertResult()
     matches = _find_existing(conn, batch)
     rows = conn.execute(sa.select(papers).where(papers.c.id.in_({m for m in matches if m}))).all()
     known = _load_records(conn, rows)
-    hashes = {r.id: r.content_hash for r in rows}
-    written: dict[str, int] = {}
+    by_key: dict[str, _Slot] = {}
+    for row in rows:
+        old, digest = known[row.id], row.content_hash
+        by_key[f"pid:{row.id}"] = _Slot(old, digest, row.id, old, digest)
+    placed: list[_Slot] = []
+    outcomes: list[str] = []
     for record, match in zip(batch, matches, strict=True):
-        keys = _batch_keys(record)
-        pid = match or next((written[k] for k in keys if k in written), None)
-        if pid is None:
-            pid = conn.execute(papers.insert().returning(papers.c.id), _row(record)).scalar_one()
-            _write_children(conn, pid, record)
-            known[pid], hashes[pid] = record, content_hash(record)
-            result.outcomes.append("inserted")
+        keys = [f"pid:{match}"] if match else _batch_keys(record)
+        slot = next((by_key[k] for k in keys if k in by_key), None)
+        if slot is None:
+            slot = _Slot(record, content_hash(record))
+            outcomes.append("inserted")
         else:
-            result.outcomes.append(_update(conn, pid, record, known=known, hashes=hashes))
-        written.update(dict.fromkeys(keys, pid))
-        result.paper_ids.append(pid)
-    return result
+            before = slot.hash
+            slot.record = merge(slot.record, record)
+            slot.hash = content_hash(slot.record)
+            outcomes.append("unchanged" if slot.hash == before else "updated")
+        by_key.update(dict.fromkeys([*keys, *_batch_keys(slot.record)], slot))
+        placed.append(slot)
+    _flush(conn, list({id(s): s for s in placed}.values()))
+    return UpsertResult(outcomes, [s.paper_id for s in placed])
 
 
-def _update(
-    conn: sa.Connection,
-    paper_id: int,
-    record: PaperRecord,
-    *,
-    known: dict[int, PaperRecord],
-    hashes: dict[int, str],
-) -> str:
-    old = known[paper_id]
-    merged = merge(old, record)
-    digest = content_hash(merged)
-    if digest == hashes[paper_id]:
-        return "unchanged"
-    conn.execute(sa.update(papers).where(papers.c.id == paper_id).values(_row(merged)))
-    if (merged.authors, merged.categories) != (old.authors, old.categories):
-        _write_children(conn, paper_id, merged)
-    known[paper_id], hashes[paper_id] = merged, digest
-    return "updated"
+def _flush(conn: sa.Connection, slots: list[_Slot]) -> None:
+    new = [s for s in slots if s.original is None]
+    if new:
+        stmt = papers.insert().returning(papers.c.id, sort_by_parameter_order=True)
+        ids = conn.execute(stmt, [_row(s) for s in new]).scalars().all()
+        for slot, pid in zip(new, ids, strict=True):
+            slot.paper_id = pid
+    changed = [s for s in slots if s.original is not None and s.changed]
+    if changed:
+        update = sa.update(papers).where(papers.c.id == sa.bindparam("pid"))
+        conn.execute(update, [{"pid": s.paper_id, **_row(s)} for s in changed])
+    _write_children(conn, [s for s in new + changed if s.children_changed])
 
 
 def _vote_counts() -> sa.Subquery:
