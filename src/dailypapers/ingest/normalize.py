@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 from dailypapers.models import PaperRecord
 
 _WS = re.compile(r"\s+")
-_LATEX_COMMAND = re.compile(r"\\(?:[a-zA-Z]+\*?|[^a-zA-Z\s])")
+_LATEX_WORD_OR_ACCENT = re.compile(r"\\(?:[a-zA-Z]+\*?|['\"`^~=.])|[{}]")
+_LATEX_ESCAPE = re.compile(r"\\.")
 _NON_WORD = re.compile(r"[\W_]+")
 _URL = re.compile(
     r"(?:https?://|(?<![\w./@-])www\.|(?<![\w./@-])(?=(?:github|gitlab)\.com/))[^\s<>\"'{}|\\^`]+",
@@ -37,7 +38,7 @@ def clean_title(title: str) -> str:
 
 def title_key(title: str) -> str:
     """A normalised title for dedup: case, accents, LaTeX markup and punctuation removed."""
-    text = _LATEX_COMMAND.sub(" ", title).replace("$", " ")
+    text = _LATEX_ESCAPE.sub(" ", _LATEX_WORD_OR_ACCENT.sub("", title))
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text).strip()

@@ -57,39 +57,37 @@ class PoliteHttp:
     def get(self, url: str, params: Mapping[str, str | int]) -> httpx.Response:
         """GET with retries on 5xx/429 and network errors; SourceError once they run out."""
         host = urlsplit(url).netloc or url
+        wait = 0.0
         for attempt in range(self.max_retries + 1):
-            self._wait_turn()
+            self._wait_turn(wait)
             final = attempt == self.max_retries
             try:
                 response = self._client.get(url, params=params)
             except httpx.TransportError as exc:
                 if final:
                     raise SourceError(f"{host} unreachable: {_describe(exc)}") from None
-                self._pause(self._backoff(attempt))
+                wait = self._backoff(attempt)
                 continue
             if not _is_retryable(response.status_code):
                 return _checked(response, host)
-            if final:
-                break
-            self._pause(_retry_after(response) or self._backoff(attempt))
+            wait = _retry_after(response) or self._backoff(attempt)
         raise SourceError(
             f"{host} unavailable: HTTP {response.status_code} after {self.max_retries + 1} tries"
         )
 
-    def _wait_turn(self) -> None:
-        """Sleep until `delay_seconds` have passed since the previous request started."""
-        now = self._clock()
-        if self._last_request is not None:
-            remaining = self._last_request + self.delay_seconds - now
-            if remaining > 0:
-                self._sleep(remaining)
-                now = self._clock()
-        self._last_request = now
+    def _wait_turn(self, minimum: float) -> None:
+        """Sleep `minimum` (a retry's wait) or until `delay_seconds` after the last request.
 
-    def _pause(self, seconds: float) -> None:
-        """Wait before a retry; the politeness gap is then measured from now."""
-        self._sleep(seconds)
-        self._last_request = self._clock()
+        A retry wait already spaces requests out, so the two are not added together.
+        """
+        now = self._clock()
+        remaining = minimum
+        if self._last_request is not None:
+            remaining = max(remaining, self._last_request + self.delay_seconds - now)
+        if remaining > 0:
+            self._sleep(remaining)
+            now = self._clock()
+        self._last_request = now
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff from the politeness delay (at least 1 s): d, 2d, 4d, ..."""
