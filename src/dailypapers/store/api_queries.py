@@ -1,0 +1,101 @@
+"""Queries behind the Hugging Face-compatible API: paged features, latest features, avatars.
+
+Feed entries are assembled by `features.featured_between`, one feature day at a time, so
+the comment counts and submitter names are computed in one place only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+
+from dailypapers.models import FeedEntry
+from dailypapers.store.features import featured_between
+from dailypapers.store.schema import features, papers, users
+
+FeatureKey = tuple[int, date]
+
+
+def feature_page(
+    conn: sa.Connection,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    submitter: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[FeedEntry]:
+    """Features in an optional date range and by an optional submitter, newest submission first."""
+    q = sa.select(features.c.paper_id, features.c.feature_date)
+    if start is not None:
+        q = q.where(features.c.feature_date >= start)
+    if end is not None:
+        q = q.where(features.c.feature_date <= end)
+    if submitter is not None:
+        q = q.join(users, users.c.id == features.c.submitted_by_id).where(
+            users.c.username == submitter
+        )
+    q = q.order_by(features.c.submitted_at.desc(), features.c.id.desc())
+    keys = [(r.paper_id, r.feature_date) for r in conn.execute(q.offset(offset).limit(limit))]
+    return _entries(conn, keys)
+
+
+def latest_features(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int, FeedEntry]:
+    """Each paper's most recent feature, for the papers that were ever featured."""
+    if not paper_ids:
+        return {}
+    q = (
+        sa.select(features.c.paper_id, sa.func.max(features.c.feature_date).label("day"))
+        .where(features.c.paper_id.in_(set(paper_ids)))
+        .group_by(features.c.paper_id)
+    )
+    keys = [(r.paper_id, r.day) for r in conn.execute(q)]
+    return {e.paper.id: e for e in _entries(conn, keys)}
+
+
+def _entries(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[FeedEntry]:
+    """The feed entries for (paper id, feature date) keys, in the order of the keys."""
+    by_key: dict[FeatureKey, FeedEntry] = {}
+    for day in sorted({d for _, d in keys}):
+        by_key.update(((e.paper.id, e.feature_date), e) for e in featured_between(conn, day, day))
+    return [by_key[k] for k in keys if k in by_key]
+
+
+def submitter_avatars(conn: sa.Connection, usernames: Collection[str]) -> dict[str, str | None]:
+    """Avatar URL (or None) of each named user; FeedEntry carries names only."""
+    if not usernames:
+        return {}
+    q = sa.select(users.c.username, users.c.avatar_url).where(users.c.username.in_(set(usernames)))
+    return {r.username: r.avatar_url for r in conn.execute(q)}
+
+
+def match_title_or_abstract(conn: sa.Connection, terms: Sequence[str], *, limit: int) -> list[int]:
+    """Ids of papers whose title or abstract contains every term (case-insensitive substring).
+
+    The plain LIKE fallback for API search while no search index is available: papers
+    matching all terms in the title rank first, then by imported upvotes, then newest.
+    """
+    if not terms:
+        return []
+    in_title = sa.and_(*(papers.c.title.icontains(t, autoescape=True) for t in terms))
+    q = (
+        sa.select(papers.c.id)
+        .where(
+            *(
+                sa.or_(
+                    papers.c.title.icontains(t, autoescape=True),
+                    papers.c.abstract.icontains(t, autoescape=True),
+                )
+                for t in terms
+            )
+        )
+        .order_by(
+            sa.case((in_title, 0), else_=1),
+            papers.c.imported_upvotes.desc(),
+            papers.c.id.desc(),
+        )
+        .limit(limit)
+    )
+    return list(conn.execute(q).scalars())
