@@ -18,7 +18,9 @@ from dailypapers.store.users import ensure_submitters
 T0 = datetime(2024, 1, 2, 5, 0, tzinfo=UTC)
 
 
-def paper(arxiv_id: str | None = "2401.00001", title: str = "A Study of $x^2$ <b>", **kw: object) -> PaperRecord:
+def paper(
+    arxiv_id: str | None = "2401.00001", title: str = "A Study of $x^2$ <b>", **kw: object
+) -> PaperRecord:
     return PaperRecord(
         title=title,
         abstract=kw.pop("abstract", "We show  that\n$\\alpha < \\beta$ & more."),  # type: ignore[arg-type]
@@ -79,7 +81,8 @@ def test_features_once_per_paper_and_date(rt: Runtime) -> None:
     with transaction(rt.engine) as conn:
         (pid,) = upsert_papers(conn, [paper()]).paper_ids
         subs = ensure_submitters(conn, [feat])
-        assert upsert_features(conn, [(pid, feat), (pid, feat)], submitter_ids=subs) == [True, False]
+        changed = upsert_features(conn, [(pid, feat), (pid, feat)], submitter_ids=subs)
+        assert changed == [True, False]
     with transaction(rt.engine) as conn:
         subs = ensure_submitters(conn, [feat])
         assert upsert_features(conn, [(pid, feat)], submitter_ids=subs) == [False]

@@ -171,9 +171,22 @@ class _Slot:
         )
 
 
-def _batch_keys(record: PaperRecord) -> list[str]:
-    keys = [f"id:{record.arxiv_id}"] if record.arxiv_id else []
-    return [*keys, f"title:{title_key(record.title)}"]
+def _lookup_keys(record: PaperRecord) -> list[str]:
+    """Batch keys that identify the same paper; titles join only records lacking an id."""
+    key = title_key(record.title)
+    return [f"id:{record.arxiv_id}", f"untagged:{key}"] if record.arxiv_id else [f"title:{key}"]
+
+
+def _register(by_key: dict[str, _Slot], slot: _Slot) -> None:
+    """Make a slot findable by later records of the batch under its current identity."""
+    key = title_key(slot.record.title)
+    by_key[f"title:{key}"] = slot
+    if slot.record.arxiv_id:
+        by_key[f"id:{slot.record.arxiv_id}"] = slot
+        if by_key.get(f"untagged:{key}") is slot:
+            del by_key[f"untagged:{key}"]
+    else:
+        by_key[f"untagged:{key}"] = slot
 
 
 def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
@@ -193,7 +206,7 @@ def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertRe
     placed: list[_Slot] = []
     outcomes: list[str] = []
     for record, match in zip(batch, matches, strict=True):
-        keys = [f"pid:{match}"] if match else _batch_keys(record)
+        keys = [f"pid:{match}"] if match else _lookup_keys(record)
         slot = next((by_key[k] for k in keys if k in by_key), None)
         if slot is None:
             slot = _Slot(record, content_hash(record))
@@ -203,7 +216,7 @@ def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertRe
             slot.record = merge(slot.record, record)
             slot.hash = content_hash(slot.record)
             outcomes.append("unchanged" if slot.hash == before else "updated")
-        by_key.update(dict.fromkeys([*keys, *_batch_keys(slot.record)], slot))
+        _register(by_key, slot)
         placed.append(slot)
     _flush(conn, list({id(s): s for s in placed}.values()))
     return UpsertResult(outcomes, [s.paper_id for s in placed])
