@@ -136,9 +136,12 @@ def test_hf_reads_a_raw_api_array_and_a_gzipped_wrapper(tmp_path: Path) -> None:
     array = tmp_path / "daily.json"
     array.write_text(json.dumps(items, indent=1))
     wrapper = gzipped(tmp_path / "w.json.gz", json.dumps({"data": items}).encode())
+    pretty = tmp_path / "p.json"
+    pretty.write_text(json.dumps({"status": "ok", "data": items}, indent=2))
     from_array = read(array, "hf")
     assert [i.location for i in from_array][:2] == ["daily.json[0]", "daily.json[1]"]
-    assert parsed(from_array) == parsed(read(wrapper, "hf")) == parsed(read(HF_SAMPLE))
+    expected = parsed(read(HF_SAMPLE))
+    assert parsed(from_array) == parsed(read(wrapper, "hf")) == parsed(read(pretty)) == expected
 
 
 def test_hf_rejects_items_without_id_or_title_and_reads_the_rest() -> None:
@@ -304,6 +307,16 @@ def test_json_array_that_is_not_closed(tmp_path: Path) -> None:
     path.write_text("[" + hf_lines()[0] + ",")
     with pytest.raises(InputError, match=r"x\.json: JSON array is not closed"):
         read(path, "hf")
+
+
+@pytest.mark.parametrize("fmt", ["arxiv-dump", "jsonl"])
+def test_json_array_where_lines_are_expected_gets_a_clear_message(
+    tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps([{"title": "T", "abstract": "A"}], indent=2))
+    with pytest.raises(InputError, match=r"^x\.json: a JSON array, not JSON lines; "):
+        read(path, fmt)
 
 
 def test_fifty_megabyte_line_is_rejected_without_stopping_the_import(tmp_path: Path) -> None:

@@ -19,10 +19,14 @@ _WS = re.compile(r"\s+")
 _LATEX_WORD_OR_ACCENT = re.compile(r"\\(?:[a-zA-Z]+\*?|['\"`^~=.])|[{}]")
 _LATEX_ESCAPE = re.compile(r"\\.")
 _NON_WORD = re.compile(r"[\W_]+")
+# URLs with a scheme, or bare `www.` / `github.com/` / `gitlab.com/` ones. The leading
+# character class lets the regex engine skip ahead quickly: this runs on every abstract.
 _URL = re.compile(
-    r"(?:https?://|(?<![\w./@-])www\.|(?<![\w./@-])(?=(?:github|gitlab)\.com/))[^\s<>\"'{}|\\^`]+",
-    re.IGNORECASE,
+    r"[HhWwGg](?:(?<=[Hh])[Tt][Tt][Pp][Ss]?://|(?<=[Ww])[Ww][Ww]\.|(?<=[Gg])it(?:hub|lab)\.com/)"
+    r"[^\s<>\"'{}|\\^`]+"
 )
+_URL_HINTS = ("http", "www.", "github.com/", "gitlab.com/")
+_NOT_BEFORE_BARE_URL = frozenset("./@-_")
 _TRAILING = ".,;:!?'\"*>"
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "git.sr.ht")
 # Links to papers, licences and model/dataset hubs are not a project's own page.
@@ -95,14 +99,27 @@ def extract_links(abstract: str) -> tuple[str | None, str | None]:
 
 def _urls(text: str) -> list[str]:
     """URLs in running text, without the sentence punctuation that follows them."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _URL_HINTS):
+        return []
     found = []
     for match in _URL.finditer(text):
         url = _strip_trailing(match.group(0))
         if not url.lower().startswith("http"):
+            if _inside_word(text, match.start()):
+                continue
             url = f"https://{url}"
         if "." in _host(url):
             found.append(url)
     return found
+
+
+def _inside_word(text: str, start: int) -> bool:
+    """A bare `www.`/`github.com/` preceded by a word or host character is not a URL start."""
+    if start == 0:
+        return False
+    before = text[start - 1]
+    return before.isalnum() or before in _NOT_BEFORE_BARE_URL
 
 
 def _strip_trailing(url: str) -> str:

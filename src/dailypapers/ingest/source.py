@@ -144,10 +144,19 @@ def _skip_rest_of_line(stream: TextIO) -> None:
             return
 
 
-def iter_json_lines(
-    stream: TextIO, name: str, *, start: int = 0
+def iter_json_lines(stream: TextIO, name: str) -> Iterator[tuple[str, Any] | Rejection]:
+    """Yield (location, value) per non-blank JSON line, or a Rejection for a bad one.
+
+    A file that opens with `[` is a JSON array; reading it line by line would reject every
+    line, so it is refused as a whole with a hint instead.
+    """
+    return _json_lines(stream, name, start=0, refuse_array=True)
+
+
+def _json_lines(
+    stream: TextIO, name: str, *, start: int, refuse_array: bool
 ) -> Iterator[tuple[str, Any] | Rejection]:
-    """Yield (location, value) per non-blank JSON line, or a Rejection for a bad one."""
+    """JSON lines from line `start` + 1 on; `refuse_array` checks the first non-blank one."""
     for item in iter_lines(stream, name, start=start):
         if isinstance(item, Rejection):
             yield item
@@ -155,6 +164,12 @@ def iter_json_lines(
         lineno, line = item
         if not line.strip():
             continue
+        if refuse_array and line.lstrip().startswith("["):
+            raise InputError(
+                f"{name}: a JSON array, not JSON lines; write one object per line"
+                " (e.g. `jq -c '.[]'`)"
+            )
+        refuse_array = False
         location = f"{name}:{lineno}"
         try:
             yield location, json.loads(line)
@@ -198,7 +213,7 @@ def _chain_first(
         yield Rejection(f"{name}:{lineno}", f"line longer than {MAX_LINE_CHARS} characters")
     else:
         yield from _decode_first(line, lineno, stream, name)
-    yield from iter_json_lines(stream, name, start=lineno)
+    yield from _json_lines(stream, name, start=lineno, refuse_array=False)
 
 
 def _decode_first(
