@@ -56,6 +56,36 @@ class Settings(BaseSettings):
         default=500, ge=1, le=100_000, description="Records written per import transaction."
     )
 
+    secret_key: str | None = Field(
+        default=None,
+        description="Secret that signs session cookies and CSRF tokens (at least 32 "
+        "characters). Required with PostgreSQL; with the default SQLite database one is "
+        "generated on first run and kept in DATA_DIR/secret_key.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Web server processes; empty means 1 on SQLite (one writer), "
+        "otherwise 2 per CPU core up to 8.",
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Mark the session cookie Secure (set when served over HTTPS)."
+    )
+    rate_limit_auth_per_minute: int = Field(
+        default=10, ge=0, description="Sign-ups and sign-ins per IP per minute (0: no limit)."
+    )
+    rate_limit_votes_per_minute: int = Field(
+        default=60, ge=0, description="Votes per user per minute (0: no limit)."
+    )
+    rate_limit_comments_per_minute: int = Field(
+        default=10, ge=0, description="Comments per user per minute (0: no limit)."
+    )
+    rate_limit_submissions_per_minute: int = Field(
+        default=10, ge=0, description="Paper submissions per user per minute (0: no limit)."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

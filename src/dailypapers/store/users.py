@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -34,3 +36,66 @@ def ensure_submitters(conn: sa.Connection, features: Iterable[FeatureRecord]) ->
 def count_users(conn: sa.Connection) -> int:
     """How many users exist, imported submitters included."""
     return conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account as services see it; `password_hash` is None for imported submitters."""
+
+    id: int
+    username: str
+    display_name: str | None
+    email: str | None
+    role: str
+    password_hash: str | None
+
+
+def _user_query() -> sa.Select[Any]:
+    return sa.select(
+        users.c.id,
+        users.c.username,
+        users.c.display_name,
+        users.c.email,
+        users.c.role,
+        users.c.password_hash,
+    )
+
+
+def create_user(
+    conn: sa.Connection,
+    username: str,
+    *,
+    email: str | None,
+    password_hash: str,
+    role: str = "member",
+) -> User:
+    """Insert an account; the UNIQUE username/email constraints reject duplicates."""
+    values = {"username": username, "email": email, "password_hash": password_hash, "role": role}
+    uid = conn.execute(users.insert().returning(users.c.id), values).scalar_one()
+    return User(uid, username, None, email, role, password_hash)
+
+
+def get_user(conn: sa.Connection, user_id: int) -> User | None:
+    """The user with this id, if any."""
+    row = conn.execute(_user_query().where(users.c.id == user_id)).one_or_none()
+    return User(*row) if row else None
+
+
+def find_user(conn: sa.Connection, name_or_email: str) -> User | None:
+    """The user with this username (case-insensitive) or email address, if any."""
+    key = name_or_email.strip().lower()
+    q = _user_query().where(
+        sa.or_(sa.func.lower(users.c.username) == key, sa.func.lower(users.c.email) == key)
+    )
+    row = conn.execute(q.order_by(users.c.id).limit(1)).one_or_none()
+    return User(*row) if row else None
+
+
+def set_role(conn: sa.Connection, user_id: int, role: str) -> None:
+    """Change a user's role (member, curator, admin)."""
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(role=role))
+
+
+def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
+    """Replace a password hash (after a rehash or a reset)."""
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash))

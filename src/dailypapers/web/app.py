@@ -1,0 +1,167 @@
+"""The web application factory: `create_app(runtime)` wires routers, middleware, templates."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from dailypapers import __version__
+from dailypapers.errors import InputError
+from dailypapers.ingest.arxiv_api import ArxivApiClient
+from dailypapers.models import PaperRecord
+from dailypapers.periods import iso_week
+from dailypapers.runtime import Runtime
+from dailypapers.services.feed import TRENDING_FORMULA
+from dailypapers.services.papers import NotFound
+from dailypapers.services.submissions import Fetch
+from dailypapers.web import auth, pages, security, subscriptions
+from dailypapers.web.deps import RateLimited, SignInRequired, render
+from dailypapers.web.pages import paper_url
+
+HERE = Path(__file__).parent
+logger = logging.getLogger(__name__)
+SESSION_DAYS = 30
+
+
+def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI:
+    """Build the app for one Runtime; `arxiv_fetch` replaces live arXiv lookups (tests)."""
+    settings = runtime.settings
+    app = FastAPI(
+        title="dailypapers",
+        version=__version__,
+        description="Daily featured papers, votes, comments, search and feeds.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.templates = _templates()
+    app.state.limiter = security.RateLimiter()
+    app.state.arxiv_fetch = arxiv_fetch or _live_fetch(runtime)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=security.resolve_secret_key(settings),
+        session_cookie="dp_session",
+        max_age=SESSION_DAYS * 86400,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(security.SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _include_routers(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(
+        csrf_token=security.csrf_token,
+        paper_url=paper_url,
+        iso_week=iso_week,
+        trending_formula=TRENDING_FORMULA,
+        version=__version__,
+    )
+    return templates
+
+
+def _live_fetch(runtime: Runtime) -> Fetch:
+    """Look ids up on the arXiv API configured in settings (one polite client per call)."""
+
+    def fetch(ids: list[str]) -> list[PaperRecord]:
+        with ArxivApiClient(
+            base_url=runtime.settings.arxiv_api_url,
+            delay_seconds=runtime.settings.arxiv_delay_seconds,
+            max_retries=1,
+        ) as client:
+            return client.fetch_ids(ids)
+
+    return fetch
+
+
+def _include_routers(app: FastAPI) -> None:
+    app.include_router(pages.router)
+    app.include_router(auth.router)
+    app.include_router(subscriptions.router)
+    for name in ("api", "feeds"):  # TEMPORARY: until web/api.py and web/feeds.py land
+        try:
+            module = importlib.import_module(f"dailypapers.web.{name}")
+        except ModuleNotFoundError:
+            continue
+        app.include_router(module.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI served from our own static files (no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="dailypapers API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/feeds/"))
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    """The friendly error page (JSON under /api and /feeds); never a traceback."""
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    titles = {404: "There is nothing at this address.", 405: "That method is not allowed here."}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = titles.get(exc.status_code, exc.detail)
+        return _error(request, exc.status_code, str(detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return _error(request, 400, "The request was not understood; check the address.")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(RateLimited)
+    async def limited(request: Request, exc: RateLimited) -> Response:
+        return _error(request, 429, "Too many requests: please wait a minute and try again.")
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = f"/signin?{urlencode({'next': request.url.path})}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        message = "Something went wrong on our side; it has been logged."
+        return render(
+            request, "error.html", status_code=500, status=500, message=message, user=None
+        )

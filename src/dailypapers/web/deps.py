@@ -1,0 +1,123 @@
+"""Typed request dependencies: runtime, engine, current user, CSRF, rate limits, rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from dailypapers.config import Settings
+from dailypapers.runtime import Runtime
+from dailypapers.services import accounts
+from dailypapers.services.papers import SimilarSource
+from dailypapers.services.submissions import Fetch
+from dailypapers.store.users import User
+from dailypapers.web import security
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; the app redirects to /signin and back."""
+
+
+class RateLimited(Exception):
+    """Too many requests of one kind from one user or address; answered with a 429 page."""
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The Runtime the app was built with."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_engine(request: Request) -> sa.Engine:
+    """The database engine."""
+    return get_runtime(request).engine
+
+
+def get_settings(request: Request) -> Settings:
+    """The instance settings."""
+    return get_runtime(request).settings
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user (from the session's user id), looked up once per request."""
+    if "user" not in request.state._state:
+        uid = request.session.get("uid")
+        user = accounts.get_user(get_engine(request), int(uid)) if uid else None
+        if uid and user is None:
+            request.session.clear()  # the account is gone: drop the stale session
+        request.state.user = user
+    found: User | None = request.state.user
+    return found
+
+
+def signed_in_user(user: Annotated[User | None, Depends(current_user)]) -> User:
+    """The signed-in user, or a redirect to sign in."""
+    if user is None:
+        raise SignInRequired
+    return user
+
+
+def curator_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    """A signed-in curator or admin; others get 403."""
+    if not accounts.is_curator(user):
+        raise HTTPException(403, "Only curators can do that.")
+    return user
+
+
+def get_searcher(request: Request) -> SimilarSource | None:
+    """The search engine for similar papers, when the runtime provides one."""
+    return getattr(get_runtime(request), "searcher", None)
+
+
+def get_fetch(request: Request) -> Fetch:
+    """How to look up unknown arXiv ids (tests inject a fake through the app factory)."""
+    fetch: Fetch = request.app.state.arxiv_fetch
+    return fetch
+
+
+Engine = Annotated[sa.Engine, Depends(get_engine)]
+CurrentUser = Annotated[User | None, Depends(current_user)]
+SignedIn = Annotated[User, Depends(signed_in_user)]
+Curator = Annotated[User, Depends(curator_user)]
+Searcher = Annotated[SimilarSource | None, Depends(get_searcher)]
+ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request without this session's CSRF token (header or field)."""
+    if request.method in security.SAFE_METHODS:
+        return
+    submitted = request.headers.get(security.CSRF_HEADER)
+    if submitted is None:
+        form = await request.form()
+        value = form.get(security.CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    if not security.csrf_valid(request, submitted):
+        raise HTTPException(403, "The form expired or did not come from this site; reload it.")
+
+
+def rate_limit(kind: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency allowing `rate_limit_<kind>_per_minute` hits per user (or IP) per minute."""
+
+    async def check(request: Request) -> None:
+        limit = getattr(get_settings(request), f"rate_limit_{kind}_per_minute")
+        uid = request.session.get("uid")
+        who = f"u{uid}" if uid else f"ip{request.client.host if request.client else '?'}"
+        if not request.app.state.limiter.allow(f"{kind}:{who}", limit):
+            raise RateLimited(kind)
+
+    return check
+
+
+def render(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page or partial with the viewer and CSRF helpers available to templates."""
+    templates: Jinja2Templates = request.app.state.templates
+    context.setdefault("user", current_user(request))
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,330 @@
+"""HTML pages: feed, paper, search, submit, profile, subscribe, curator actions; htmx partials.
+
+Every route parses its input, makes one service call and renders; rules live in services.
+State-changing routes are protected by the router-wide CSRF dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from dailypapers.arxiv_ids import canonical_arxiv_id
+from dailypapers.digest.smtp import SendError
+from dailypapers.errors import InputError
+from dailypapers.models import Paper
+from dailypapers.periods import month_range, parse_date, week_range
+from dailypapers.services import community, feed, papers, submissions, subscriptions
+from dailypapers.services.papers import NotFound
+from dailypapers.web.deps import (
+    ArxivFetch,
+    Curator,
+    CurrentUser,
+    Engine,
+    Searcher,
+    SignedIn,
+    csrf_protect,
+    get_runtime,
+    rate_limit,
+    render,
+)
+
+T = TypeVar("T")
+NextField = Annotated[str | None, Form()]
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def paper_url(paper: Paper) -> str:
+    """The canonical page of a paper: by arXiv id when it has one, else by internal id."""
+    return f"/papers/{paper.arxiv_id}" if paper.arxiv_id else f"/papers/id/{paper.id}"
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A local path to go to after a form post; anything else (other hosts) falls back."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return fallback
+
+
+def _back(target: str | None, fallback: str = "/") -> RedirectResponse:
+    """After a plain (non-htmx) form post, go back to the page it came from."""
+    return RedirectResponse(safe_next(target, fallback), status_code=303)
+
+
+def _feed(
+    request: Request,
+    engine: Engine,
+    user: CurrentUser,
+    *,
+    start: date,
+    end: date,
+    period: str,
+    label: str,
+) -> Response:
+    page = papers.feed_page(engine, start, end, viewer=user)
+    status = 200 if page.entries else 404
+    return render(request, "feed.html", status_code=status, page=page, period=period, label=label)
+
+
+@router.get("/")
+def home(request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """The latest day with featured papers."""
+    day = papers.latest_day(engine)
+    return _feed(request, engine, user, start=day, end=day, period="day", label=_day_label(day))
+
+
+def _day_label(day: date) -> str:
+    return day.strftime("%A, %-d %B %Y")
+
+
+@router.get("/papers/date")
+def pick_date(day: str) -> Response:
+    """The date picker without JavaScript: `?day=` → /papers/date/{day}."""
+    return RedirectResponse(f"/papers/date/{_parsed(parse_date, day).isoformat()}", 303)
+
+
+@router.get("/papers/date/{day}")
+def by_date(day: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """One day's featured papers."""
+    d = _parsed(parse_date, day)
+    return _feed(request, engine, user, start=d, end=d, period="day", label=_day_label(d))
+
+
+@router.get("/papers/week/{week}")
+def by_week(week: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """One ISO week's featured papers."""
+    start, end = _parsed(week_range, week)
+    return _feed(request, engine, user, start=start, end=end, period="week", label=f"Week {week}")
+
+
+@router.get("/papers/month/{month}")
+def by_month(month: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """One month's featured papers."""
+    start, end = _parsed(month_range, month)
+    label = start.strftime("%B %Y")
+    return _feed(request, engine, user, start=start, end=end, period="month", label=label)
+
+
+def _parsed(parse: Callable[[str], T], text: str) -> T:
+    try:
+        return parse(text)
+    except InputError as exc:
+        raise NotFound(str(exc)) from None
+
+
+@router.get("/papers/trending")
+def trending(request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """Recently featured papers ranked by the trending formula shown on the page."""
+    ranked = feed.trending(engine)
+    voted = community.voted_among(
+        engine, user.id if user else None, [t.entry.paper.id for t in ranked]
+    )
+    return render(request, "trending.html", ranked=ranked, voted=voted)
+
+
+@router.get("/papers/id/{pid}")
+def paper_by_id(
+    pid: int, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
+) -> Response:
+    """A paper without an arXiv id (imported from listing pages), by internal id."""
+    page = papers.paper_page(
+        engine, papers.resolve_paper_id(engine, pid=pid), viewer=user, searcher=searcher
+    )
+    return render(request, "paper.html", page=page)
+
+
+@router.get("/papers/{arxiv_id:path}")
+def paper(
+    arxiv_id: str, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
+) -> Response:
+    """A paper page by arXiv id; other spellings (versions, URLs) redirect to the canonical one."""
+    canonical = canonical_arxiv_id(arxiv_id)
+    if canonical is None:
+        raise NotFound(f"{arxiv_id!r} is not an arXiv id")
+    if canonical != arxiv_id:
+        return RedirectResponse(f"/papers/{canonical}", status_code=301)
+    pid = papers.resolve_paper_id(engine, arxiv_id=canonical)
+    page = papers.paper_page(engine, pid, viewer=user, searcher=searcher)
+    return render(request, "paper.html", page=page)
+
+
+@router.post("/papers/{pid}/vote", dependencies=[Depends(rate_limit("votes"))])
+def vote(
+    pid: int,
+    request: Request,
+    engine: Engine,
+    user: SignedIn,
+    up: Annotated[bool, Form()] = True,
+    next: NextField = None,
+) -> Response:
+    """Upvote (or withdraw a vote); htmx swaps the button, plain forms go back."""
+    state = community.set_vote(engine, user_id=user.id, paper_id=pid, up=up)
+    if _is_htmx(request):
+        return render(
+            request, "_partials/vote.html", pid=pid, upvotes=state.upvotes, voted=state.voted
+        )
+    return _back(next)
+
+
+@router.post("/papers/{pid}/comments", dependencies=[Depends(rate_limit("comments"))])
+def comment(
+    pid: int,
+    request: Request,
+    engine: Engine,
+    user: SignedIn,
+    body: Annotated[str, Form()],
+    next: NextField = None,
+) -> Response:
+    """Add a comment; htmx appends it to the list, plain forms go back."""
+    added = community.add_comment(engine, user_id=user.id, paper_id=pid, body=body)
+    if _is_htmx(request):
+        return render(request, "_partials/comment.html", comment=added)
+    return _back(next)
+
+
+@router.post("/papers/{pid}/claim")
+def claim(
+    pid: int, request: Request, engine: Engine, user: SignedIn, next: NextField = None
+) -> Response:
+    """Claim authorship of a paper (pending until a curator approves)."""
+    status = community.claim_authorship(engine, user_id=user.id, paper_id=pid)
+    if _is_htmx(request):
+        return render(request, "_partials/claim.html", pid=pid, claim=status)
+    return _back(next)
+
+
+@router.post("/papers/{pid}/feature")
+def feature(
+    pid: int, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
+) -> Response:
+    """Curators: feature a paper on any date."""
+    submissions.feature(engine, pid, parse_date(day), user_id=user.id)
+    return _back(next)
+
+
+@router.post("/papers/{pid}/unfeature")
+def unfeature(
+    pid: int, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
+) -> Response:
+    """Curators: take a paper off a date's feed."""
+    submissions.unfeature(engine, pid, parse_date(day))
+    return _back(next)
+
+
+@router.post("/comments/{cid}/hide")
+def hide_comment(
+    cid: int,
+    engine: Engine,
+    user: Curator,
+    hidden: Annotated[bool, Form()] = True,
+    next: NextField = None,
+) -> Response:
+    """Curators: hide a comment (or show it again)."""
+    community.hide_comment(engine, cid, hidden=hidden)
+    return _back(next)
+
+
+@router.get("/claims")
+def claims(request: Request, engine: Engine, user: Curator) -> Response:
+    """Curators: authorship claims waiting for a decision."""
+    return render(request, "claims.html", claims=papers.pending_claims_page(engine))
+
+
+@router.post("/claims/{claim_id}")
+def decide_claim(
+    claim_id: int, engine: Engine, user: Curator, approve: Annotated[bool, Form()]
+) -> Response:
+    """Curators: approve or reject a claim."""
+    community.decide_claim(engine, claim_id, approve=approve, curator_id=user.id)
+    return _back("/claims")
+
+
+@router.get("/search")
+def search(request: Request, engine: Engine, q: str = "") -> Response:
+    """Search papers by words in title and abstract."""
+    results = papers.search(engine, q) if q.strip() else []
+    return render(request, "search.html", q=q, results=results)
+
+
+@router.get("/submit")
+def submit_form(request: Request, user: SignedIn) -> Response:
+    """The submission form."""
+    return render(request, "submit.html")
+
+
+@router.post("/submit", dependencies=[Depends(rate_limit("submissions"))])
+def submit(
+    request: Request,
+    engine: Engine,
+    user: SignedIn,
+    fetch: ArxivFetch,
+    paper: Annotated[str, Form()],
+) -> Response:
+    """Feature a paper on today's feed by arXiv id or URL; duplicates link to the entry."""
+    try:
+        done = submissions.submit(engine, paper, user_id=user.id, fetch=fetch)
+    except submissions.AlreadyFeatured as exc:
+        return render(request, "submit.html", status_code=409, duplicate=exc, value=paper)
+    except InputError as exc:
+        return render(request, "submit.html", status_code=400, error=str(exc), value=paper)
+    return RedirectResponse(paper_url(done.paper), status_code=303)
+
+
+@router.get("/u/{name}")
+def profile(name: str, request: Request, engine: Engine) -> Response:
+    """A member's submitted, upvoted and authored papers."""
+    return render(request, "profile.html", profile=papers.profile(engine, name))
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request) -> Response:
+    """The digest subscription form."""
+    return render(request, "subscribe.html", form={})
+
+
+def _items(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+@router.post("/subscribe", dependencies=[Depends(rate_limit("auth"))])
+def subscribe(
+    request: Request,
+    email: Annotated[str, Form()],
+    cadence: Annotated[str, Form()] = "daily",
+    topics: Annotated[str, Form()] = "",
+    categories: Annotated[str, Form()] = "",
+    authors: Annotated[str, Form()] = "",
+) -> Response:
+    """Start a subscription (double opt-in); the answer never reveals if one existed."""
+    form = {
+        "email": email,
+        "cadence": cadence,
+        "topics": topics,
+        "categories": categories,
+        "authors": authors,
+    }
+    interests = subscriptions.Interests(
+        cadence=cadence,
+        topics=_items(topics),
+        authors=_items(authors),
+        categories=_items(categories),
+    )
+    try:
+        subscriptions.subscribe(
+            get_runtime(request), email, interests, base_url=str(request.base_url)
+        )
+    except InputError as exc:
+        return render(request, "subscribe.html", status_code=400, form=form, error=str(exc))
+    except SendError:
+        error = "We could not send the confirmation email just now; please try again later."
+        return render(request, "subscribe.html", status_code=503, form=form, error=error)
+    message = f"Check {email.strip()} for a confirmation link to start your digest."
+    return render(request, "subscribe.html", form={}, message=message)
