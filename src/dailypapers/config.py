@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -85,6 +86,73 @@ class Settings(BaseSettings):
     rate_limit_submissions_per_minute: int = Field(
         default=10, ge=0, description="Paper submissions per user per minute (0: no limit)."
     )
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of this instance, used for links in emails (confirm, "
+        "manage, unsubscribe, papers).",
+    )
+    mail_from: str = Field(
+        default="Daily Papers <dailypapers@localhost>",
+        description="From address of digests and confirmation emails.",
+    )
+    list_unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="Address named in the mailto: part of List-Unsubscribe; empty means "
+        "the MAIL_FROM address.",
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server that relays mail.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: str | None = Field(default=None, description="SMTP password, if required.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="none: plain SMTP; starttls: upgrade with STARTTLS (port 587); "
+        "tls: implicit TLS (port 465).",
+    )
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the SMTP server per operation."
+    )
+    smtp_max_attempts: int = Field(
+        default=4, ge=1, description="Tries per message on transient failures (4xx, timeouts)."
+    )
+    smtp_retry_seconds: float = Field(
+        default=2.0, ge=0, description="First backoff after a transient failure; doubles."
+    )
+    send_rate_per_second: float = Field(
+        default=10.0, ge=0, description="Most messages sent per second (0: no limit)."
+    )
+    pause_after_failures: int = Field(
+        default=3,
+        ge=1,
+        description="Consecutive permanent (5xx) failures after which a subscription is paused.",
+    )
+    delivery_lease_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a claimed delivery belongs to the sender that claimed it; a "
+        "crashed send is retried after this. Keep it above SMTP_TIMEOUT x SMTP_MAX_ATTEMPTS.",
+    )
+    confirm_max_age_days: int = Field(
+        default=7, ge=1, description="Days a subscription confirmation link stays valid."
+    )
+    digest_top_papers: int = Field(default=5, ge=1, description="Papers in a digest's top section.")
+    digest_personal_papers: int = Field(
+        default=5, ge=0, description="Papers in a digest's personalised section."
+    )
+    digest_schedule: bool = Field(
+        default=False, description="Send digests from `serve` (daily and weekly, below)."
+    )
+    digest_hour: int = Field(
+        default=18,
+        ge=0,
+        le=23,
+        description="UTC hour at which `serve` sends the daily digests (Monday to Friday) "
+        "and the weekly one; pick an hour after the day's papers are in.",
+    )
+    digest_weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = Field(default="friday", description="Day on which `serve` sends weekly digests.")
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,167 @@
+"""Digest and confirmation emails: Jinja2 templates, CSS inlined, plain-text twin, headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from functools import cache
+
+import css_inline
+import jinja2
+
+from dailypapers.config import Settings
+from dailypapers.digest.compose import Digest
+from dailypapers.models import Paper
+
+ABSTRACT_CHARS = 320
+AUTHORS_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The signed links every digest carries, and the instance URL for paper links."""
+
+    base_url: str
+    manage_url: str
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered email body: subject, HTML (CSS inlined) and plain text with the same content."""
+
+    subject: str
+    html: str
+    text: str
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The template environment, built once per process (templates ship in the package)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dailypapers.digest", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["authors"] = _authors
+    env.filters["shorten"] = _shorten
+    env.filters["day"] = _day
+    return env
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    # keep_at_rules keeps the dark-mode @media block, which inlining cannot express.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def _authors(names: list[str]) -> str:
+    shown = ", ".join(names[:AUTHORS_SHOWN])
+    return f"{shown} et al." if len(names) > AUTHORS_SHOWN else shown
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= ABSTRACT_CHARS:
+        return text
+    return text[:ABSTRACT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def paper_url(base_url: str, paper: Paper) -> str:
+    """Where a digest links a paper: its page on this instance, else arXiv."""
+    if paper.arxiv_id:
+        return f"{base_url.rstrip('/')}/papers/{paper.arxiv_id}"
+    return paper.arxiv_url or base_url
+
+
+def _title(digest: Digest) -> str:
+    period = digest.period
+    if period.cadence == "daily":
+        return f"Daily Papers for {_day(period.end)}"
+    return f"Daily Papers, week of {_day(period.start)} to {_day(period.end)}"
+
+
+def render_digest(digest: Digest, links: Links) -> Rendered:
+    """Render both parts from the same context, so they carry the same papers and links."""
+    env = _environment()
+    context = {
+        "digest": digest,
+        "title": _title(digest),
+        "links": links,
+        "paper_url": lambda p: paper_url(links.base_url, p),
+        "sections": _sections(digest),
+    }
+    html = _inliner().inline(env.get_template("digest_email.html").render(context))
+    text = env.get_template("digest_email.txt").render(context)
+    count = len(digest.papers)
+    subject = f"{_title(digest)}: {count} paper{'s' if count != 1 else ''}"
+    return Rendered(subject=subject, html=html, text=text)
+
+
+def _sections(digest: Digest) -> list[tuple[str, list[Paper]]]:
+    named = [
+        ("Top papers", digest.top),
+        ("Picked for your interests", digest.personal),
+        ("From authors you follow", digest.followed),
+    ]
+    return [(name, papers) for name, papers in named if papers]
+
+
+def _unsubscribe_mailto(settings: Settings) -> str:
+    address = settings.list_unsubscribe_mailto or parseaddr(settings.mail_from)[1]
+    return f"mailto:{address}?subject=unsubscribe"
+
+
+def message_id_domain(settings: Settings) -> str:
+    """The domain for Message-IDs: the sender's, so they are unique to this instance."""
+    return parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+
+
+def digest_message(
+    rendered: Rendered, *, to: str, message_id: str, links: Links, settings: Settings
+) -> EmailMessage:
+    """A multipart/alternative digest with RFC 2369/8058 one-click unsubscribe headers."""
+    msg = _base_message(rendered.subject, to=to, message_id=message_id, settings=settings)
+    msg["List-Unsubscribe"] = f"<{links.unsubscribe_url}>, <{_unsubscribe_mailto(settings)}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    return msg
+
+
+def confirmation_message(
+    *, to: str, confirm_url: str, max_age_days: int, settings: Settings
+) -> EmailMessage:
+    """The double opt-in email: one link, nothing else is sent until it is followed."""
+    text = (
+        _environment()
+        .get_template("confirm_email.txt")
+        .render(confirm_url=confirm_url, max_age_days=max_age_days, base_url=settings.base_url)
+    )
+    msg = _base_message(
+        "Confirm your Daily Papers subscription",
+        to=to,
+        message_id=make_msgid(domain=message_id_domain(settings)),
+        settings=settings,
+    )
+    msg.set_content(text)
+    return msg
+
+
+def _base_message(subject: str, *, to: str, message_id: str, settings: Settings) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Auto-Submitted"] = "auto-generated"
+    return msg

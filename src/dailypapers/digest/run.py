@@ -1,0 +1,181 @@
+"""A digest run: compose, render and send one cadence's digests for a period, resumably.
+
+Running the same command again is always safe: deliveries already sent (or being sent by
+another process) are skipped through the outbox, so a crashed or interrupted run is
+resumed by simply running it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from dailypapers.digest.compose import (
+    Candidate,
+    Digest,
+    Period,
+    Sizes,
+    compose,
+    load_candidates,
+    period_for,
+)
+from dailypapers.digest.outbox import Outbox
+from dailypapers.digest.render import (
+    Links,
+    Rendered,
+    digest_message,
+    message_id_domain,
+    render_digest,
+)
+from dailypapers.digest.smtp import (
+    Mailer,
+    MailerUnavailable,
+    PermanentError,
+    TransientError,
+    UncertainError,
+)
+from dailypapers.errors import InputError
+from dailypapers.runtime import Runtime
+from dailypapers.signing import Signer, TokenClaims
+from dailypapers.store import subscriptions as store
+from dailypapers.store.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What a run did, by outcome; `composed` counts non-empty digests (dry runs too)."""
+
+    subscribers: int = 0
+    composed: int = 0
+    empty: int = 0
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    paused: int = 0
+
+
+class DigestBuilder:
+    """Builds the digests of one period: candidates loaded once, links signed per subscriber."""
+
+    def __init__(self, rt: Runtime, period: Period) -> None:
+        self.rt = rt
+        self.period = period
+        self.candidates: list[Candidate] = load_candidates(rt.engine, period)
+        self._signer = Signer.from_settings(rt.settings)
+        s = rt.settings
+        self._sizes = Sizes(top=s.digest_top_papers, personal=s.digest_personal_papers)
+
+    def already_sent(self, subs: list[Subscription]) -> dict[int, set[int]]:
+        """Per subscription, which of this period's papers earlier digests carried."""
+        with self.rt.engine.connect() as conn:
+            ids = [c.paper.id for c in self.candidates]
+            return store.sent_papers(conn, [s.id for s in subs], ids)
+
+    def build(self, sub: Subscription, already_sent: set[int]) -> Digest:
+        """The subscriber's digest for this period."""
+        return compose(
+            sub, self.period, self.candidates, already_sent=already_sent, sizes=self._sizes
+        )
+
+    def links(self, sub: Subscription) -> Links:
+        """Signed manage and unsubscribe links for the subscriber."""
+        base = self.rt.settings.base_url.rstrip("/")
+        claims = TokenClaims(sub.id, sub.token_version)
+        return Links(
+            base_url=base,
+            manage_url=f"{base}/subscribe/manage/{self._signer.make('manage', claims)}",
+            unsubscribe_url=f"{base}/unsubscribe/{self._signer.make('unsubscribe', claims)}",
+        )
+
+    def render(self, digest: Digest) -> Rendered:
+        """The digest's subject, HTML and text."""
+        return render_digest(digest, self.links(digest.subscription))
+
+    def message(self, digest: Digest, message_id: str) -> EmailMessage:
+        """The digest as an email under the given Message-ID."""
+        sub = digest.subscription
+        links = self.links(sub)
+        return digest_message(
+            render_digest(digest, links),
+            to=sub.email,
+            message_id=message_id,
+            links=links,
+            settings=self.rt.settings,
+        )
+
+
+def send_digests(
+    rt: Runtime, cadence: str, day: date, *, only_email: str | None = None, dry_run: bool = False
+) -> RunReport:
+    """Send every active `cadence` subscriber their digest for the period ending on `day`."""
+    builder = DigestBuilder(rt, period_for(cadence, day))
+    with rt.engine.connect() as conn:
+        subs = store.active_subscriptions(conn, cadence, email=only_email)
+    report = RunReport(subscribers=len(subs))
+    if not builder.candidates or not subs:
+        report.empty = len(subs)
+        return report
+    outbox = Outbox(rt.engine, rt.settings)
+    if not dry_run:
+        outbox.recover()
+    sent_before = builder.already_sent(subs)
+    with Mailer(rt.settings) as mailer:
+        for sub in subs:
+            digest = builder.build(sub, sent_before.get(sub.id, set()))
+            if digest.is_empty:
+                report.empty += 1
+                continue
+            report.composed += 1
+            if dry_run:
+                builder.render(digest)
+                continue
+            _send_one(builder, outbox, mailer, digest, report)
+    return report
+
+
+def _send_one(
+    builder: DigestBuilder, outbox: Outbox, mailer: Mailer, digest: Digest, report: RunReport
+) -> None:
+    msgid = make_msgid(domain=message_id_domain(builder.rt.settings))
+    claim = outbox.claim(digest.subscription.id, digest.period.key, msgid)
+    if claim is None:
+        report.skipped += 1
+        return
+    message = builder.message(digest, claim.message_id)
+    try:
+        mailer.send(message, before_data=lambda: outbox.data_started(claim))
+    except TransientError as exc:
+        outbox.retry_later(claim, str(exc))
+        report.deferred += 1
+        return
+    except PermanentError as exc:
+        report.failed += 1
+        report.paused += outbox.failed(claim, str(exc), permanent=True)
+        return
+    except UncertainError as exc:
+        outbox.failed(claim, str(exc), permanent=False)
+        report.uncertain += 1
+        return
+    except MailerUnavailable as exc:
+        outbox.retry_later(claim, str(exc))
+        raise MailerUnavailable(f"{exc}; {report.sent} sent, run again to resume") from None
+    outbox.sent(claim, [p.id for p in digest.papers])
+    report.sent += 1
+
+
+def preview(rt: Runtime, email: str, day: date) -> tuple[Digest, Rendered]:
+    """The digest a subscriber would get for the period ending on `day` (nothing is sent)."""
+    with rt.engine.connect() as conn:
+        sub = store.find_by_email(conn, email.strip().lower())
+    if sub is None:
+        raise InputError("no subscription for that address")
+    builder = DigestBuilder(rt, period_for(sub.interests.cadence, day))
+    digest = builder.build(sub, builder.already_sent([sub]).get(sub.id, set()))
+    return digest, builder.render(digest)

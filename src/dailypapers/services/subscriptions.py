@@ -1,0 +1,226 @@
+"""Email subscriptions: subscribe with double opt-in, confirm, manage, unsubscribe, export, delete.
+
+Pages must answer `subscribe` the same way whatever it returns, so the form never tells a
+visitor whether an address is subscribed. An unconfirmed address is mailed at most once
+per confirmation window, and never receives anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Literal
+
+from dailypapers.digest.compose import CADENCES
+from dailypapers.digest.render import confirmation_message
+from dailypapers.digest.smtp import Mailer, SendError
+from dailypapers.errors import InputError
+from dailypapers.runtime import Runtime
+from dailypapers.signing import InvalidToken, Purpose, Signer, TokenClaims
+from dailypapers.store import subscriptions as store
+from dailypapers.store.database import transaction
+from dailypapers.store.schema import utcnow
+from dailypapers.store.subscriptions import Interests, Subscription
+
+__all__ = [
+    "Interests",
+    "InvalidToken",
+    "Subscription",
+    "confirm",
+    "delete",
+    "export",
+    "manage",
+    "subscribe",
+    "subscription_for",
+    "unsubscribe",
+    "update_interests",
+]
+
+log = logging.getLogger(__name__)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_ITEMS, MAX_ITEM_CHARS = 20, 100
+
+Outcome = Literal["confirmation_sent", "already_pending", "already_active"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeResult:
+    """What `subscribe` did; show the visitor the same "check your inbox" page for all."""
+
+    outcome: Outcome
+    subscription_id: int
+
+
+def normalize_email(email: str) -> str:
+    """The address as stored: trimmed and lower-cased; refuses what cannot be an address."""
+    address = email.strip().lower()
+    if len(address) > 320 or not _EMAIL.match(address):
+        raise InputError("enter a valid email address")
+    return address
+
+
+def clean_interests(interests: Interests) -> Interests:
+    """Trimmed, de-duplicated, bounded interests with a known cadence."""
+    if interests.cadence not in CADENCES:
+        raise InputError(f"cadence must be one of {', '.join(CADENCES)}")
+    return replace(
+        interests,
+        topics=_clean_list(interests.topics, "topics"),
+        authors=_clean_list(interests.authors, "authors"),
+        categories=_clean_list(interests.categories, "categories"),
+    )
+
+
+def _clean_list(items: list[str], what: str) -> list[str]:
+    cleaned = list(dict.fromkeys(" ".join(i.split()) for i in items if i.strip()))
+    if len(cleaned) > MAX_ITEMS or any(len(i) > MAX_ITEM_CHARS for i in cleaned):
+        raise InputError(f"at most {MAX_ITEMS} {what} of {MAX_ITEM_CHARS} characters each")
+    return cleaned
+
+
+def subscribe(
+    rt: Runtime, email: str, interests: Interests, *, base_url: str | None = None
+) -> SubscribeResult:
+    """Start a subscription and mail its signed confirmation link (double opt-in).
+
+    A pending address inside its confirmation window is not mailed again, and an active
+    one is left untouched (a stranger must not change someone's interests); an address
+    that unsubscribed, or was paused, starts over with fresh links.
+    """
+    address, wanted = normalize_email(email), clean_interests(interests)
+    window = timedelta(days=rt.settings.confirm_max_age_days)
+    with transaction(rt.engine) as conn:
+        sub = store.find_by_email(conn, address)
+        if sub is None:
+            sub = store.insert_subscription(conn, address, wanted, status="pending")
+        elif sub.status == "active":
+            return SubscribeResult("already_active", sub.id)
+        elif (
+            sub.status == "pending"
+            and sub.confirm_sent_at
+            and utcnow() - sub.confirm_sent_at < window
+        ):
+            return SubscribeResult("already_pending", sub.id)
+        elif sub.status == "pending":
+            store.set_interests(conn, sub.id, wanted)
+        else:
+            store.restart_pending(conn, sub.id, wanted)
+        sub = store.get_subscription(conn, sub.id)
+        assert sub is not None
+        store.update_subscription(conn, sub.id, confirm_sent_at=utcnow())
+    _send_confirmation(rt, sub, base_url or rt.settings.base_url)
+    return SubscribeResult("confirmation_sent", sub.id)
+
+
+def _send_confirmation(rt: Runtime, sub: Subscription, base_url: str) -> None:
+    """Mail the confirmation link; a mail failure reopens the window so a retry can resend."""
+    token = Signer.from_settings(rt.settings).make("confirm", _claims(sub))
+    msg = confirmation_message(
+        to=sub.email,
+        confirm_url=f"{base_url.rstrip('/')}/subscribe/confirm/{token}",
+        max_age_days=rt.settings.confirm_max_age_days,
+        settings=rt.settings,
+    )
+    try:
+        with Mailer(rt.settings) as mailer:
+            mailer.send(msg)
+    except SendError:
+        with transaction(rt.engine) as conn:
+            store.update_subscription(conn, sub.id, confirm_sent_at=None)
+        raise
+    log.info("confirmation sent for subscription %d", sub.id)
+
+
+def _claims(sub: Subscription) -> TokenClaims:
+    return TokenClaims(sub.id, sub.token_version)
+
+
+def subscription_for(rt: Runtime, purpose: Purpose, token: str) -> Subscription:
+    """The subscription a token is for, if it and its link version still exist."""
+    claims = Signer.from_settings(rt.settings).read(purpose, token)
+    with rt.engine.connect() as conn:
+        sub = store.get_subscription(conn, claims.subscription_id)
+    if sub is None or sub.token_version != claims.version:
+        raise InvalidToken("this link is no longer valid")
+    return sub
+
+
+def confirm(rt: Runtime, token: str) -> Subscription:
+    """Activate the subscription a confirmation link is for (idempotent)."""
+    sub = subscription_for(rt, "confirm", token)
+    if sub.status == "unsubscribed":
+        raise InvalidToken("this subscription was cancelled: subscribe again")
+    if sub.status != "active":
+        with transaction(rt.engine) as conn:
+            store.update_subscription(
+                conn, sub.id, status="active", confirmed_at=utcnow(), failure_count=0
+            )
+        log.info("subscription %d confirmed", sub.id)
+    return replace(sub, status="active")
+
+
+def manage(rt: Runtime, token: str) -> Subscription:
+    """The subscription a manage link is for."""
+    return subscription_for(rt, "manage", token)
+
+
+def update_interests(rt: Runtime, token: str, interests: Interests) -> Subscription:
+    """Change cadence and interests through a manage link."""
+    sub = subscription_for(rt, "manage", token)
+    wanted = clean_interests(interests)
+    with transaction(rt.engine) as conn:
+        store.set_interests(conn, sub.id, wanted)
+    return replace(sub, interests=wanted)
+
+
+def unsubscribe(rt: Runtime, token: str) -> Subscription:
+    """Stop all mail at once (idempotent); works from the List-Unsubscribe one-click POST."""
+    sub = subscription_for(rt, "unsubscribe", token)
+    if sub.status != "unsubscribed":
+        with transaction(rt.engine) as conn:
+            store.update_subscription(conn, sub.id, status="unsubscribed")
+        log.info("subscription %d unsubscribed", sub.id)
+    return replace(sub, status="unsubscribed")
+
+
+def add_confirmed(rt: Runtime, email: str, interests: Interests) -> Subscription:
+    """Add an already-consented address as active (operator import), or update its interests."""
+    address, wanted = normalize_email(email), clean_interests(interests)
+    with transaction(rt.engine) as conn:
+        sub = store.find_by_email(conn, address)
+        if sub is None:
+            return store.insert_subscription(conn, address, wanted, status="active")
+        store.set_interests(conn, sub.id, wanted)
+        store.update_subscription(conn, sub.id, status="active", confirmed_at=utcnow())
+        found = store.get_subscription(conn, sub.id)
+    assert found is not None
+    return found
+
+
+def export(rt: Runtime, email: str) -> dict[str, Any]:
+    """Everything stored about an address (data-subject access request)."""
+    with rt.engine.connect() as conn:
+        sub = store.find_by_email(conn, normalize_email(email))
+        if sub is None:
+            raise InputError("no subscription for that address")
+        history = store.delivery_history(conn, sub.id)
+    i = sub.interests
+    return {
+        "email": sub.email,
+        "status": sub.status,
+        "cadence": i.cadence,
+        "topics": i.topics,
+        "authors": i.authors,
+        "categories": i.categories,
+        "created_at": sub.created_at,
+        "confirmed_at": sub.confirmed_at,
+        "deliveries": history,
+    }
+
+
+def delete(rt: Runtime, email: str) -> bool:
+    """Erase an address and its delivery history; False if it was not stored."""
+    with transaction(rt.engine) as conn:
+        return store.delete_subscription(conn, normalize_email(email))
