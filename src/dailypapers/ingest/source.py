@@ -188,7 +188,7 @@ def iter_json_records(stream: TextIO, name: str) -> Iterator[tuple[str, Any] | R
     if first[1].lstrip().startswith("["):
         yield from _iter_array(stream, name, first[1].lstrip()[1:])
         return
-    yield from _unwrap_lines(_chain_first(first, stream, name), name)
+    yield from _unwrap_lines(_chain_first(first, stream, name))
 
 
 def _first_non_blank_line(stream: TextIO) -> tuple[int, str] | None:
@@ -242,7 +242,7 @@ def _read_document(start: str, stream: TextIO, name: str) -> Any:
 
 
 def _unwrap_lines(
-    items: Iterator[tuple[str, Any] | Rejection], name: str
+    items: Iterator[tuple[str, Any] | Rejection],
 ) -> Iterator[tuple[str, Any] | Rejection]:
     """Expand `{"data": [...]}` wrappers (one per line or document) into their items."""
     for item in items:
