@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     arxiv_delay_seconds: float = Field(
         default=3.0, ge=0, description="Pause between requests to arXiv (its politeness rule)."
     )
+    arxiv_max_retries: int = Field(
+        default=4, ge=0, le=20, description="Retries (with backoff) on arXiv 5xx and timeouts."
+    )
     import_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Records written per import transaction."
     )

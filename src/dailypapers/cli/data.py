@@ -127,10 +127,14 @@ def fetch_arxiv(
 ) -> None:
     """Fetch a category's new submissions from the arXiv API (3 s between requests)."""
     start, end = _window(since, until)
-    with runtime() as rt:
-        client = ArxivApiClient(
-            base_url=rt.settings.arxiv_api_url, delay_seconds=rt.settings.arxiv_delay_seconds
-        )
+    with (
+        runtime() as rt,
+        ArxivApiClient(
+            base_url=rt.settings.arxiv_api_url,
+            delay_seconds=rt.settings.arxiv_delay_seconds,
+            max_retries=rt.settings.arxiv_max_retries,
+        ) as client,
+    ):
         _load_live(rt, client.search(category, start, end), f"arXiv {category}")
 
 
@@ -142,10 +146,14 @@ def fetch_oai(
 ) -> None:
     """Harvest arXiv metadata over OAI-PMH, following resumption tokens."""
     start, end = _window(since, until)
-    with runtime() as rt:
-        client = OaiClient(
-            base_url=rt.settings.arxiv_oai_url, delay_seconds=rt.settings.arxiv_delay_seconds
-        )
+    with (
+        runtime() as rt,
+        OaiClient(
+            base_url=rt.settings.arxiv_oai_url,
+            delay_seconds=rt.settings.arxiv_delay_seconds,
+            max_retries=rt.settings.arxiv_max_retries,
+        ) as client,
+    ):
         _load_live(rt, client.harvest(set_spec, start, end), f"OAI {set_spec}")
 
 
