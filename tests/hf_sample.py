@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dailypapers.ingest.loader import import_file
 from dailypapers.runtime import Runtime
 
@@ -30,3 +32,8 @@ def load(rt: Runtime) -> None:
     """Import every sample record into the runtime's database."""
     report = import_file(rt.engine, SAMPLE, fmt="hf")
     assert report.inserted == len(records()) and not report.rejected
+
+
+def set_secret_key(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`create_app` refuses a server database without a configured secret key."""
+    monkeypatch.setattr(rt.settings, "secret_key", "test-only-secret-" + "0" * 32)

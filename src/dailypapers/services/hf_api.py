@@ -257,19 +257,27 @@ def search_terms(q: str) -> list[str]:
 def search_papers(engine: sa.Engine, q: str, *, limit: int = DEFAULT_LIMIT) -> list[Json]:
     """`/api/papers/search` items, best first, with matched terms highlighted."""
     terms = search_terms(q)
+    hits = find_papers(engine, terms, limit=limit)
+    avatars = _avatars(engine, (feature for _, feature in hits))
+    return [
+        {
+            **_item(paper, feature, avatars),
+            "highlightedTitle": highlight(paper.title, terms),
+            "highlightedSummary": highlight(paper.abstract, terms),
+        }
+        for paper, feature in hits
+    ]
+
+
+def find_papers(
+    engine: sa.Engine, terms: Sequence[str], *, limit: int
+) -> list[tuple[Paper, FeedEntry | None]]:
+    """Papers matching every term, best first, each with its latest feature if any."""
     ids = fallback_search_ids(engine, terms, limit=limit)
     with engine.connect() as conn:
         found = get_papers(conn, ids)
         features = api_queries.latest_features(conn, ids)
-    avatars = _avatars(engine, features.values())
-    return [
-        {
-            **_item(p, features.get(p.id), avatars),
-            "highlightedTitle": highlight(p.title, terms),
-            "highlightedSummary": highlight(p.abstract, terms),
-        }
-        for p in found
-    ]
+    return [(paper, features.get(paper.id)) for paper in found]
 
 
 def fallback_search_ids(engine: sa.Engine, terms: Sequence[str], *, limit: int) -> list[int]:

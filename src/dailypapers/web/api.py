@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 
 from dailypapers.errors import InputError
-from dailypapers.runtime import Runtime
 from dailypapers.services import hf_api
 from dailypapers.web.api_schemas import (
     DailyItem,
@@ -29,6 +27,7 @@ from dailypapers.web.api_schemas import (
     SearchItem,
     SearchParams,
 )
+from dailypapers.web.deps import Engine
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -61,13 +60,6 @@ class HfErrorRoute(APIRoute):
         return route
 
 
-def _engine(request: Request) -> sa.Engine:
-    """The database engine of the Runtime that `create_app` keeps in `app.state.runtime`."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime.engine
-
-
-Engine = Annotated[sa.Engine, Depends(_engine)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody},
     404: {"model": ErrorBody},

@@ -1,0 +1,115 @@
+"""The real `huggingface_hub` client (version 2.4.0 when written) against a live server.
+
+`HfApi(endpoint=...)` talks over loopback HTTP to uvicorn serving `create_app` on real
+Hugging Face records, through `list_daily_papers`, `list_papers`, `paper_info` and
+`read_paper`; it parses timestamps and picks fields as it does for huggingface.co.
+Signatures checked with `help()` on 2.4.0: `list_daily_papers(*, date, token, week, month,
+submitter, sort, p, limit)`, `list_papers(*, query, limit, token)`, `paper_info(id)`,
+`read_paper(id)`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import uvicorn
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+
+import hf_sample
+from dailypapers.runtime import Runtime
+from dailypapers.web.app import create_app
+
+DAY = "2025-06-02"
+FAKE_TOKEN = "hf_not_a_real_token_and_ignored"
+
+
+@pytest.fixture
+def hf(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[HfApi]:
+    """An HfApi pointed at a loopback uvicorn serving the app on the sample records."""
+    hf_sample.load(rt)
+    hf_sample.set_secret_key(rt, monkeypatch)
+    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield HfApi(endpoint=f"http://127.0.0.1:{port}", token=False)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _source(paper_id: str) -> dict:
+    return next(r for r in hf_sample.records() if r["paper"]["id"] == paper_id)
+
+
+def test_list_daily_papers(hf: HfApi) -> None:
+    papers = list(hf.list_daily_papers(date=DAY, token=FAKE_TOKEN))
+    assert {p.id for p in papers} == {r["paper"]["id"] for r in hf_sample.by_feed_date()[DAY]}
+    for paper in papers:
+        source = _source(paper.id)
+        assert paper.title == " ".join(source["paper"]["title"].split())
+        assert [a.name for a in paper.authors] == [a["name"] for a in source["paper"]["authors"]]
+        assert paper.upvotes == source["paper"]["upvotes"]
+        assert paper.comments == source["numComments"]
+        assert paper.published_at == _parse(source["paper"]["publishedAt"])
+        assert paper.submitted_at == _parse(source["paper"]["submittedOnDailyAt"])
+        assert paper.submitted_by.fullname == source["submittedBy"]["fullname"]
+        assert source["paper"].get("githubRepo") in (None, paper.github_repo)
+        assert paper.ai_summary == source["paper"].get("ai_summary")
+    with_code = [p for p in papers if _source(p.id)["paper"].get("githubRepo")]
+    assert with_code and all(p.github_repo.startswith("https://github.com/") for p in with_code)
+
+
+def test_list_daily_papers_pages_and_periods(hf: HfApi) -> None:
+    week = list(hf.list_daily_papers(week="2025-W23", sort="trending", limit=100))
+    first, rest = (list(hf.list_daily_papers(week="2025-W23", p=p, limit=6)) for p in (0, 1))
+    assert len(first) == 6 and len(rest) == len(week) - 6
+    assert {p.id for p in first + rest} == {p.id for p in week}
+    assert list(hf.list_daily_papers(month="2025-06", p=9)) == []
+    with pytest.raises(HfHubHTTPError, match="invalid date"):
+        list(hf.list_daily_papers(date="2025-02-30"))
+
+
+def test_paper_info_and_read_paper(hf: HfApi) -> None:
+    source = _source(hf_sample.by_feed_date()[DAY][0]["paper"]["id"])["paper"]
+    info = hf.paper_info(source["id"])
+    assert (info.id, info.upvotes) == (source["id"], source["upvotes"])
+    assert info.title == " ".join(source["title"].split())
+    assert info.published_at == _parse(source["publishedAt"])
+    assert info.submitted_at == _parse(source["submittedOnDailyAt"])
+    markdown = hf.read_paper(source["id"])
+    assert markdown.startswith(f"# {info.title}\n") and source["summary"] in markdown
+    for missing in (hf.paper_info, hf.read_paper):
+        with pytest.raises(HfHubHTTPError, match="not found"):
+            missing("2101.00001")
+
+
+def test_list_papers_search(hf: HfApi) -> None:
+    found = list(hf.list_papers(query="video diffusion", limit=3))
+    assert 0 < len(found) <= 3
+    assert all("video" in (p.title + p.summary).lower() for p in found)
+    assert all('<span class="highlight">' in p.highlightedSummary for p in found)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def test_markdown_route_comes_before_the_html_paper_route(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hf_sample.set_secret_key(rt, monkeypatch)
+    paths = [getattr(route, "path", None) for route in create_app(rt).routes]
+    assert paths.index("/papers/{paper_id:path}.md") < paths.index("/papers/{arxiv_id:path}"), (
+        "create_app must include web.api.router before web.pages.router, or the page route "
+        "takes /papers/<id>.md"
+    )
