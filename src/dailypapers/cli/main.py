@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from dailypapers.cli import data
+from dailypapers.cli import admin, data, digest
 from dailypapers.errors import DailyPapersError
 
 app = typer.Typer(
@@ -18,6 +18,8 @@ app = typer.Typer(
     add_completion=False,
 )
 data.register(app)
+admin.register(app)
+digest.register(app)
 
 _err = Console(stderr=True)
 

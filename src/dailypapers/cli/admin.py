@@ -1,0 +1,102 @@
+"""Admin commands: `serve` (the web app under uvicorn) and `user create`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dailypapers.cli.common import console, runtime
+from dailypapers.cli.data import load_sample
+from dailypapers.config import Settings, load_settings
+from dailypapers.errors import InputError
+from dailypapers.runtime import Runtime
+from dailypapers.services import accounts
+from dailypapers.web.app import create_app
+from dailypapers.web.security import resolve_secret_key
+
+user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `serve` and `user` to the root app."""
+    app.command()(serve)
+    app.add_typer(user_app, name="user")
+
+
+def default_workers(settings: Settings) -> int:
+    """1 on SQLite (a single writer; more processes only queue on its lock), else 2/core ≤ 8."""
+    if settings.workers:
+        return settings.workers
+    if settings.resolved_database_url.startswith("sqlite"):
+        return 1
+    return min(8, 2 * (os.cpu_count() or 1))
+
+
+def app_factory() -> object:
+    """The ASGI app for uvicorn's workers: each process builds its own Runtime from the env."""
+    return create_app(Runtime(load_settings()))
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1, or DAILYPAPERS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default 8000, or DAILYPAPERS_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes (default: 1 on SQLite, whose single writer gains nothing "
+            "from more; 2 per CPU core, at most 8, on PostgreSQL)."
+        ),
+    ] = None,
+) -> None:
+    """Run the web app; a new database is created and filled with the bundled sample."""
+    with runtime(ensure_schema=False) as rt:
+        if rt.ensure_schema():
+            load_sample(rt)
+        resolve_secret_key(rt.settings)  # refuse an unsafe secret before starting workers
+        settings = rt.settings
+    n = workers or default_workers(settings)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"Serving on http://{host}:{port}/ with {n} worker(s)")
+    uvicorn.run(
+        "dailypapers.cli.admin:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=n,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (visible in shell history: prefer stdin).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Give the admin role.")] = False,
+    curator: Annotated[bool, typer.Option("--curator", help="Give the curator role.")] = False,
+) -> None:
+    """Create an account (member by default)."""
+    secret = _password(password, password_stdin)
+    role = "admin" if admin else "curator" if curator else "member"
+    with runtime() as rt:
+        user = accounts.create_account(rt.engine, name, email=email, password=secret, role=role)
+    console.print(f"created {user.role} {user.username} (id {user.id})")
+
+
+def _password(password: str | None, from_stdin: bool) -> str:
+    if from_stdin == (password is not None):
+        raise InputError("give exactly one of --password and --password-stdin")
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    assert password is not None
+    return password

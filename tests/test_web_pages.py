@@ -1,0 +1,136 @@
+"""Web pages in-process over both backends: feed, paper, search, errors, escaping, headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.config import Settings
+from dailypapers.errors import ConfigError
+from dailypapers.runtime import Runtime
+from dailypapers.services.feed import TRENDING_FORMULA
+from dailypapers.web.app import create_app
+from dailypapers.web.security import resolve_secret_key
+from web_helpers import seed, with_secret
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """An in-process client on a seeded database."""
+    seed(rt.engine)
+    rt.settings = with_secret(rt.settings)
+    with TestClient(create_app(rt, arxiv_fetch=lambda ids: [])) as c:
+        yield c
+
+
+def test_home_shows_latest_day_ranked_by_upvotes(client: TestClient) -> None:
+    html = client.get("/").text
+    evil, diffusion, listing = (
+        html.index("Evil Abstract Paper"),
+        html.index("Diffusion Models Are Great"),
+        html.index("A Listing Page Paper Without Id"),
+    )
+    assert evil < diffusion < listing
+    assert "Older Paper" not in html
+    assert 'href="/papers/date/2024-06-01"' in html  # previous day with papers
+    assert "<details" in html and "github.com/example/repo" in html
+    assert 'type="application/rss+xml" title="Daily papers (RSS)" href="/feeds/daily.xml"' in html
+
+
+def test_abstract_html_is_escaped_not_executed(client: TestClient) -> None:
+    for path in ("/", "/papers/2406.00002"):
+        html = client.get(path).text
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+        assert "$a &lt; b$ &amp; $E=mc^2$" in html
+
+
+def test_paper_page_shows_links_dates_and_katex(client: TestClient) -> None:
+    html = client.get("/papers/2406.00001").text
+    assert "https://arxiv.org/pdf/2406.00001" in html
+    assert 'href="/papers/date/2024-06-03"' in html
+    assert "/static/vendor/katex/auto-render.min.js" in html
+    assert client.get("/static/vendor/katex/auto-render.min.js").status_code == 200
+
+
+def test_versioned_id_redirects_to_canonical(client: TestClient) -> None:
+    response = client.get("/papers/2406.00001v2", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "/papers/2406.00001"
+
+
+def test_paper_without_arxiv_id_has_an_id_page(client: TestClient, rt: Runtime) -> None:
+    html = client.get("/").text
+    assert "/papers/id/" in html
+    start = html.index("/papers/id/")
+    path = html[start : html.index('"', start)]
+    assert "A Listing Page Paper Without Id" in client.get(path).text
+
+
+UNKNOWN = [
+    "/papers/9999.99999",
+    "/papers/id/999999",
+    "/papers/date/2024-13-01",
+    "/papers/date/1999-01-01",
+    "/papers/week/2024-W99",
+    "/nowhere",
+    "/u/nobody",
+    "/papers/not-an-id",
+]
+
+
+def test_unknown_things_get_a_friendly_404(client: TestClient) -> None:
+    for path in UNKNOWN:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Traceback" not in response.text
+        assert "Back to today" in response.text or "No papers featured" in response.text
+
+
+def test_week_month_and_trending_pages(client: TestClient) -> None:
+    week = client.get("/papers/week/2024-W23").text
+    assert "Diffusion Models Are Great" in week and "Older Paper" not in week
+    month = client.get("/papers/month/2024-06").text
+    assert "Older Paper" in month and "Evil Abstract Paper" in month
+    trending = client.get("/papers/trending")
+    assert trending.status_code == 200
+    assert TRENDING_FORMULA in trending.text
+
+
+def test_date_picker_without_javascript_redirects(client: TestClient) -> None:
+    response = client.get("/papers/date?day=2024-06-01", follow_redirects=False)
+    assert response.headers["location"] == "/papers/date/2024-06-01"
+
+
+def test_search_finds_words_in_title_and_abstract(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "diffusion"}).text
+    assert "Diffusion Models Are Great" in html
+    assert "/feeds/search.xml?q=diffusion" in html
+    assert "No papers match" in client.get("/search", params={"q": "zzzqqq"}).text
+
+
+def test_security_headers_and_no_cookie_for_anonymous_readers(client: TestClient) -> None:
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "set-cookie" not in response.headers
+
+
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_unsafe_secrets_are_refused(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="unsafe"):
+        resolve_secret_key(settings.model_copy(update={"secret_key": "changeme"}))
+    server = settings.model_copy(update={"database_url": "postgresql://x@y/z", "secret_key": None})
+    with pytest.raises(ConfigError, match="required"):
+        resolve_secret_key(server)
+    if settings.resolved_database_url.startswith("sqlite"):
+        first = resolve_secret_key(settings)
+        assert len(first) >= 32 and resolve_secret_key(settings) == first
+        assert (settings.data_dir / "secret_key").stat().st_mode & 0o077 == 0
