@@ -80,6 +80,7 @@ def test_list_daily_papers_pages_and_periods(hf: HfApi) -> None:
 
 
 def test_paper_info_and_read_paper(hf: HfApi) -> None:
+    """`read_paper` needs create_app to include api.router before pages.router (see web/api.py)."""
     source = _source(hf_sample.by_feed_date()[DAY][0]["paper"]["id"])["paper"]
     info = hf.paper_info(source["id"])
     assert (info.id, info.upvotes) == (source["id"], source["upvotes"])
@@ -102,14 +103,3 @@ def test_list_papers_search(hf: HfApi) -> None:
 
 def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def test_markdown_route_comes_before_the_html_paper_route(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hf_sample.set_secret_key(rt, monkeypatch)
-    paths = [getattr(route, "path", None) for route in create_app(rt).routes]
-    assert paths.index("/papers/{paper_id:path}.md") < paths.index("/papers/{arxiv_id:path}"), (
-        "create_app must include web.api.router before web.pages.router, or the page route "
-        "takes /papers/<id>.md"
-    )
