@@ -28,52 +28,66 @@ def upsert_features(
     *,
     submitter_ids: dict[str, int],
 ) -> list[bool]:
-    """Feature each paper on its date once; returns, per item, whether anything changed."""
-    known: _Known = {}
-    paper_ids = {pid for pid, _ in items}
-    if paper_ids:
-        q = sa.select(
-            features.c.paper_id,
-            features.c.feature_date,
-            features.c.id,
-            features.c.submitted_by_id,
-            features.c.imported_comments,
-        ).where(features.c.paper_id.in_(paper_ids))
-        known = {(r.paper_id, r.feature_date): _Feature(*r[2:]) for r in conn.execute(q)}
-    return [
-        _upsert_one(conn, pid, f, known, submitter_ids.get(f.submitted_by or ""))
-        for pid, f in items
-    ]
+    """Feature each paper on its date once; returns, per item, whether anything changed.
+
+    New features are inserted in one statement; changed ones updated in one more.
+    """
+    known = _known_features(conn, {pid for pid, _ in items})
+    fresh: dict[tuple[int, date], dict[str, object]] = {}
+    changed: dict[int, _Feature] = {}
+    outcomes = []
+    for pid, feature in items:
+        key, submitter = (pid, feature.feature_date), submitter_ids.get(feature.submitted_by or "")
+        row = known.get(key)
+        if row is None:
+            outcomes.append(key not in fresh)
+            fresh.setdefault(key, _new_row(pid, feature, submitter))
+            continue
+        wanted = _Feature(
+            row.id,
+            submitter or row.submitted_by_id,
+            max(feature.num_comments, row.imported_comments),
+        )
+        outcomes.append(wanted != row)
+        if wanted != row:
+            known[key] = changed[row.id] = wanted
+    if fresh:
+        conn.execute(features.insert(), list(fresh.values()))
+    if changed:
+        stmt = sa.update(features).where(features.c.id == sa.bindparam("fid"))
+        conn.execute(stmt, [_changes(f) for f in changed.values()])
+    return outcomes
 
 
-def _upsert_one(
-    conn: sa.Connection, paper_id: int, feature: FeatureRecord, known: _Known, submitter: int | None
-) -> bool:
-    key = (paper_id, feature.feature_date)
-    row = known.get(key)
-    if row is None:
-        values = {
-            "paper_id": paper_id,
-            "feature_date": feature.feature_date,
-            "submitted_by_id": submitter,
-            "submitted_at": feature.submitted_at or utcnow(),
-            "imported_comments": feature.num_comments,
-        }
-        fid = conn.execute(features.insert().returning(features.c.id), values).scalar_one()
-        known[key] = _Feature(fid, submitter, feature.num_comments)
-        return True
-    wanted = _Feature(
-        row.id, submitter or row.submitted_by_id, max(feature.num_comments, row.imported_comments)
-    )
-    if wanted == row:
-        return False
-    conn.execute(
-        sa.update(features)
-        .where(features.c.id == row.id)
-        .values(submitted_by_id=wanted.submitted_by_id, imported_comments=wanted.imported_comments)
-    )
-    known[key] = wanted
-    return True
+def _known_features(conn: sa.Connection, paper_ids: set[int]) -> _Known:
+    if not paper_ids:
+        return {}
+    q = sa.select(
+        features.c.paper_id,
+        features.c.feature_date,
+        features.c.id,
+        features.c.submitted_by_id,
+        features.c.imported_comments,
+    ).where(features.c.paper_id.in_(paper_ids))
+    return {(r.paper_id, r.feature_date): _Feature(*r[2:]) for r in conn.execute(q)}
+
+
+def _new_row(paper_id: int, feature: FeatureRecord, submitter: int | None) -> dict[str, object]:
+    return {
+        "paper_id": paper_id,
+        "feature_date": feature.feature_date,
+        "submitted_by_id": submitter,
+        "submitted_at": feature.submitted_at or utcnow(),
+        "imported_comments": feature.num_comments,
+    }
+
+
+def _changes(feature: _Feature) -> dict[str, object]:
+    return {
+        "fid": feature.id,
+        "submitted_by_id": feature.submitted_by_id,
+        "imported_comments": feature.imported_comments,
+    }
 
 
 def latest_feature_date(conn: sa.Connection, *, on_or_before: date | None = None) -> date | None:

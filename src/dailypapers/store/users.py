@@ -19,17 +19,20 @@ def ensure_submitters(conn: sa.Connection, features: Iterable[FeatureRecord]) ->
         return {}
     q = sa.select(users.c.id, users.c.username).where(users.c.username.in_(wanted))
     found = {row.username: row.id for row in conn.execute(q)}
-    for name, feature in wanted.items():
-        if name not in found:
-            found[name] = conn.execute(
-                users.insert().returning(users.c.id),
-                {
-                    "username": name,
-                    "display_name": feature.submitter_fullname,
-                    "avatar_url": feature.submitter_avatar,
-                    "is_imported": True,
-                },
-            ).scalar_one()
+    missing = [
+        {
+            "username": name,
+            "display_name": f.submitter_fullname,
+            "avatar_url": f.submitter_avatar,
+            "is_imported": True,
+        }
+        for name, f in wanted.items()
+        if name not in found
+    ]
+    if missing:
+        stmt = users.insert().returning(users.c.id, sort_by_parameter_order=True)
+        ids = conn.execute(stmt, missing).scalars().all()
+        found.update(zip((m["username"] for m in missing), ids, strict=True))
     return found
 
 
