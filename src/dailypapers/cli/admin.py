@@ -42,8 +42,12 @@ def app_factory() -> object:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1, or DAILYPAPERS_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (default 8000, or DAILYPAPERS_PORT).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Listen address (default 127.0.0.1, or DAILYPAPERS_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Listen port (default 8000, or DAILYPAPERS_PORT).")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
