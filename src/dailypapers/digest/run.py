@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import make_msgid
 
 from dailypapers.digest.compose import (
@@ -98,7 +98,7 @@ class DigestBuilder:
         """The digest's subject, HTML and text."""
         return render_digest(digest, self.links(digest.subscription))
 
-    def message(self, digest: Digest, message_id: str) -> EmailMessage:
+    def message(self, digest: Digest, message_id: str) -> Message:
         """The digest as an email under the given Message-ID."""
         sub = digest.subscription
         links = self.links(sub)

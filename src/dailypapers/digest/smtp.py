@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import Callable
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 
 from dailypapers.config import Settings
@@ -46,6 +46,9 @@ class MailerUnavailable(SendError):
     """The SMTP server cannot be used at all right now (unreachable, login refused)."""
 
 
+# Headers are not folded below the RFC 5322 hard limit: folding List-Unsubscribe at its
+# colon confuses some parsers.
+_WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 _CONNECTION_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 
 
@@ -78,7 +81,7 @@ class Mailer:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def send(self, msg: EmailMessage, *, before_data: Callable[[], None] = _noop) -> None:
+    def send(self, msg: Message, *, before_data: Callable[[], None] = _noop) -> None:
         """Deliver `msg` to its To address; `before_data` runs just before transmission.
 
         Transient failures and lost connections before DATA are retried with backoff
@@ -105,7 +108,7 @@ class Mailer:
             self._sleep(self._next_slot - now)
         self._next_slot = max(now, self._next_slot) + 1 / rate
 
-    def _send_once(self, msg: EmailMessage, before_data: Callable[[], None]) -> None:
+    def _send_once(self, msg: Message, before_data: Callable[[], None]) -> None:
         smtp = self._connection()
         sender, recipient = _envelope(msg)
         try:
@@ -115,7 +118,7 @@ class Mailer:
             raise MailerUnavailable(f"connection lost: {exc}") from None
         before_data()
         try:
-            code, reply = smtp.data(msg.as_bytes(policy=policy.SMTP))
+            code, reply = smtp.data(msg.as_bytes(policy=_WIRE))
         except smtplib.SMTPDataError as exc:
             raise self._failed("DATA", exc.smtp_code, exc.smtp_error, smtp) from None
         except _CONNECTION_ERRORS as exc:
@@ -178,7 +181,7 @@ class Mailer:
             smtp.close()
 
 
-def _envelope(msg: EmailMessage) -> tuple[str, str]:
+def _envelope(msg: Message) -> tuple[str, str]:
     """The envelope sender and the single recipient, from the From and To headers."""
     (_, sender), *_ = getaddresses([str(msg["From"])])
     (_, recipient), *_ = getaddresses([str(msg["To"])])

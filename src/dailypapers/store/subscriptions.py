@@ -203,7 +203,7 @@ def _insert_ignoring_conflict(conn: sa.Connection, values: dict[str, Any]) -> bo
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     q = dialect.insert(deliveries).values(values)
     q = q.on_conflict_do_nothing(index_elements=["subscription_id", "period_key"])
-    return conn.execute(q).rowcount == 1
+    return conn.execute(q.returning(deliveries.c.id)).first() is not None
 
 
 def claim_delivery(

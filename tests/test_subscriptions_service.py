@@ -1,0 +1,100 @@
+"""Subscriptions: double opt-in, signed links, manage, unsubscribe, export, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from dailypapers.errors import InputError
+from dailypapers.runtime import Runtime
+from dailypapers.services import subscriptions as svc
+from dailypapers.signing import InvalidToken, Signer, TokenClaims
+from digest_helpers import link, mail_server
+from smtp_server import Recorder
+
+INTERESTS = svc.Interests("daily", ["diffusion models"], ["Ada Lovelace"], ["cs.LG"])
+
+
+@pytest.fixture(autouse=True)
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    with mail_server(monkeypatch, Recorder()) as handler:
+        yield handler
+
+
+def token(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def test_subscribe_mails_one_confirmation_and_confirm_activates(
+    rt: Runtime, smtp: Recorder
+) -> None:
+    result = svc.subscribe(rt, " Reader@Example.org ", INTERESTS)
+    assert result.outcome == "confirmation_sent"
+    (msg,) = smtp.messages
+    assert msg["To"] == "reader@example.org"
+    assert msg["Subject"] == "Confirm your Daily Papers subscription"
+    again = svc.subscribe(rt, "reader@example.org", svc.Interests("weekly"))
+    assert again.outcome == "already_pending"
+    assert len(smtp.messages) == 1, "a pending address is not mailed again in the window"
+    sub = svc.confirm(rt, token(link(msg, "confirm")))
+    assert sub.status == "active"
+    assert sub.interests == INTERESTS
+    assert svc.confirm(rt, token(link(msg, "confirm"))).status == "active"
+    assert svc.subscribe(rt, "reader@example.org", svc.Interests()).outcome == "already_active"
+    assert len(smtp.messages) == 1
+
+
+def test_bad_tokens_are_refused(rt: Runtime) -> None:
+    sub = svc.subscribe(rt, "r@example.org", INTERESTS)
+    signer = Signer.from_settings(rt.settings)
+    claims = TokenClaims(sub.subscription_id, 0)
+    manage = signer.make("manage", claims)
+    with pytest.raises(InvalidToken):
+        svc.confirm(rt, manage)
+    with pytest.raises(InvalidToken):
+        svc.unsubscribe(rt, manage[:-2] + "xx")
+    expired = Signer("test-secret-" + "x" * 40, confirm_max_age=timedelta(seconds=-1))
+    with pytest.raises(InvalidToken, match="expired"):
+        expired.read("confirm", signer.make("confirm", claims))
+    assert svc.manage(rt, manage).id == sub.subscription_id
+
+
+def test_unsubscribe_is_immediate_and_resubscribing_retires_old_links(
+    rt: Runtime, smtp: Recorder
+) -> None:
+    sid = svc.add_confirmed(rt, "r@example.org", INTERESTS).id
+    signer = Signer.from_settings(rt.settings)
+    old = signer.make("unsubscribe", TokenClaims(sid, 0))
+    assert svc.unsubscribe(rt, old).status == "unsubscribed"
+    assert svc.unsubscribe(rt, old).status == "unsubscribed"
+    assert svc.subscribe(rt, "r@example.org", INTERESTS).outcome == "confirmation_sent"
+    with pytest.raises(InvalidToken, match="no longer valid"):
+        svc.unsubscribe(rt, old)
+    svc.confirm(rt, token(link(smtp.messages[-1], "confirm")))
+
+
+def test_manage_updates_and_validates_interests(rt: Runtime) -> None:
+    sid = svc.add_confirmed(rt, "r@example.org", INTERESTS).id
+    manage = Signer.from_settings(rt.settings).make("manage", TokenClaims(sid, 0))
+    wanted = svc.Interests("weekly", [" agents ", "agents", "RAG"], [], ["cs.CL"])
+    assert svc.update_interests(rt, manage, wanted).interests == svc.Interests(
+        "weekly", ["agents", "RAG"], [], ["cs.CL"]
+    )
+    with pytest.raises(InputError, match="cadence"):
+        svc.update_interests(rt, manage, svc.Interests("hourly"))
+    with pytest.raises(InputError, match="email"):
+        svc.subscribe(rt, "not an address", INTERESTS)
+
+
+def test_export_and_delete(rt: Runtime) -> None:
+    svc.add_confirmed(rt, "r@example.org", INTERESTS)
+    data = svc.export(rt, "R@example.org")
+    assert data["email"] == "r@example.org"
+    assert data["topics"] == ["diffusion models"]
+    assert data["deliveries"] == []
+    assert svc.delete(rt, "r@example.org") is True
+    assert svc.delete(rt, "r@example.org") is False
+    with pytest.raises(InputError):
+        svc.export(rt, "r@example.org")
