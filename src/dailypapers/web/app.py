@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
+import time
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.errors import InputError
@@ -48,6 +52,7 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
     app.state.templates = _templates()
     app.state.limiter = security.RateLimiter()
     app.state.arxiv_fetch = arxiv_fetch or _live_fetch(runtime)
+    app.add_middleware(AnonymousPageCache)  # innermost: sees the decoded session
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.resolve_secret_key(settings),
@@ -165,3 +170,65 @@ def _add_error_handlers(app: FastAPI) -> None:
         return render(
             request, "error.html", status_code=500, status=500, message=message, user=None
         )
+
+
+_CACHEABLE = re.compile(r"^/(?:papers/.*|search)?$")
+CACHE_TTL_SECONDS = 5.0
+CACHE_MAX_PAGES = 512
+
+
+class AnonymousPageCache:
+    """Serve repeated anonymous GETs of read-only pages (feed, paper, search) from memory.
+
+    Anonymous pages carry no per-visitor content (no CSRF token, no votes), so one rendering
+    serves everyone. Any write through this process clears the cache at once; writes made
+    by other processes (more workers, the CLI) show up within CACHE_TTL_SECONDS.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._pages: OrderedDict[str, tuple[float, list[Message]]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            self._pages.clear()
+            await self.app(scope, receive, send)
+            self._pages.clear()
+            return
+        key = self._key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        hit = self._pages.get(key)
+        if hit and time.monotonic() - hit[0] < CACHE_TTL_SECONDS:
+            for message in hit[1]:
+                await send(message)
+            return
+        await self._render_and_keep(key, scope, receive, send)
+
+    def _key(self, scope: Scope) -> str | None:
+        """The cache key, or None when this request must be rendered for its viewer."""
+        if scope.get("session", {}).get("uid") or not _CACHEABLE.match(scope["path"]):
+            return None
+        if any(name == b"hx-request" for name, _ in scope["headers"]):
+            return None
+        return f"{scope['method']} {scope['path']}?{scope['query_string'].decode('latin-1')}"
+
+    async def _render_and_keep(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        messages: list[Message] = []
+        started = time.monotonic()
+
+        async def keep(message: Message) -> None:
+            messages.append(dict(message))  # outer middleware edits the one it is sent
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        status = messages[0].get("status") if messages else None
+        if status in (200, 404) and all(m.get("more_body") is not True for m in messages[1:]):
+            self._pages[key] = (started, messages)
+            self._pages.move_to_end(key)
+            while len(self._pages) > CACHE_MAX_PAGES:
+                self._pages.popitem(last=False)
