@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from dailypapers.runtime import Runtime
 from dailypapers.services import subscriptions as svc
 from dailypapers.signing import Signer, TokenClaims
-from dailypapers.web import subscriptions as routes
 from dailypapers.web.app import create_app
 from digest_helpers import link, mail_server, path_of
 from smtp_server import Recorder
@@ -31,10 +30,7 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    app = create_app(rt)
-    if not any(getattr(r, "path", "") == "/unsubscribe/{token}" for r in app.routes):
-        app.include_router(routes.router)
-    with TestClient(app) as c:
+    with TestClient(create_app(rt)) as c:
         yield c
 
 
