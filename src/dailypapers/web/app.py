@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import time
@@ -29,7 +28,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
-from dailypapers.web import auth, pages, security, subscriptions
+from dailypapers.web import api, auth, feeds, pages, security, subscriptions
 from dailypapers.web.deps import RateLimited, SignInRequired, render
 from dailypapers.web.pages import paper_url
 
@@ -95,15 +94,12 @@ def _live_fetch(runtime: Runtime) -> Fetch:
 
 
 def _include_routers(app: FastAPI) -> None:
+    # The JSON API and feeds go first so their paths win over the pages' catch-alls.
+    app.include_router(api.router)
+    app.include_router(feeds.router)
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(subscriptions.router)
-    for name in ("api", "feeds"):  # TEMPORARY: until web/api.py and web/feeds.py land
-        try:
-            module = importlib.import_module(f"dailypapers.web.{name}")
-        except ModuleNotFoundError:
-            continue
-        app.include_router(module.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
