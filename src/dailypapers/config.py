@@ -195,3 +195,22 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"invalid configuration: {problems}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md: every setting with its variable, default and meaning."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `src/dailypapers/config.py` by `python scripts/gen_docs.py`; a test",
+        "checks it is current. Each setting is read from the environment variable shown, or",
+        f"from the same name in lower case (without the prefix) in the TOML file named by `{CONFIG_ENV}`.",
+        "Environment variables win over the file.",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = "(computed)" if field.default_factory else repr(field.default)
+        lines.append(f"| `DAILYPAPERS_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(lines) + "\n"
