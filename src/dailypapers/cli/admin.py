@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -12,6 +14,7 @@ import uvicorn
 from dailypapers.cli.common import console, runtime
 from dailypapers.cli.data import load_sample
 from dailypapers.config import Settings, load_settings
+from dailypapers.digest.scheduler import DigestScheduler
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.services import accounts
@@ -65,15 +68,33 @@ def serve(
     n = workers or default_workers(settings)
     host, port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{host}:{port}/ with {n} worker(s)")
-    uvicorn.run(
-        "dailypapers.cli.admin:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=n,
-        log_level="info",
-        proxy_headers=True,
-    )
+    with _digest_scheduler(settings):
+        uvicorn.run(
+            "dailypapers.cli.admin:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=n,
+            log_level="info",
+            proxy_headers=True,
+        )
+
+
+@contextmanager
+def _digest_scheduler(settings: Settings) -> Iterator[None]:
+    """Run digests from this (parent) process, so several workers never start several."""
+    if not settings.digest_schedule:
+        yield
+        return
+    rt = Runtime(settings)
+    scheduler = DigestScheduler(rt)
+    scheduler.start()
+    console.print(f"Digests scheduled daily at {settings.digest_hour:02d}:00 UTC")
+    try:
+        yield
+    finally:
+        scheduler.stop(timeout=5)
+        rt.close()
 
 
 @user_app.command("create")
