@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +16,6 @@ from dailypapers.store.schema import utcnow
 from dailypapers.store.subscriptions import Interests, Subscription
 
 SHOTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 LONG = "A very-long-unbreakable-identifier-like-word " * 2 + "with a long abstract " * 30
 
 
@@ -69,20 +64,16 @@ def test_html_and_text_parts_carry_the_same_papers_and_links() -> None:
         assert url in rendered.html
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian chromium")
 @pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (390, "light"), (390, "dark")])
-def test_screenshot_digest(width: int, scheme: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_screenshot_digest(browser: Any, width: int, scheme: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     links = Links(settings.base_url, f"{settings.base_url}/m", f"{settings.base_url}/u")
     html = tmp_path / "digest.html"
     html.write_text(render_digest(sample_digest(), links).html, encoding="utf-8")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        page.goto(html.as_uri())
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        page.screenshot(path=SHOTS / f"digest-{width}-{scheme}.png", full_page=True)
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page.goto(html.as_uri())
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.screenshot(path=SHOTS / f"digest-{width}-{scheme}.png", full_page=True)
+    page.close()
     assert overflow <= 0, "no horizontal scrolling"

@@ -7,31 +7,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import uvicorn
+from live_server import LiveServer
 
 from dailypapers.cli.data import load_sample
 from dailypapers.config import Settings
 from dailypapers.runtime import Runtime
 from dailypapers.web.app import create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """Where the server listens and the runtime behind it (for picking test data)."""
-
-    url: str
-    runtime: Runtime
 
 
 def _free_port() -> int:
@@ -61,15 +45,3 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.should_exit = True
     thread.join(timeout=10)
     runtime.close()
-
-
-@pytest.fixture(scope="package")
-def browser() -> Iterator[object]:
-    """Debian's chromium, headless."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()

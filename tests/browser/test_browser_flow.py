@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import pytest
+from live_server import SCREENSHOTS, LiveServer
 
-from conftest import SCREENSHOTS, LiveServer
 from dailypapers.models import PaperRecord
 from dailypapers.services import feed
 from dailypapers.store.database import transaction

@@ -6,8 +6,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from live_server import LiveServer
 
-from conftest import LiveServer
 from dailypapers.services import feed
 
 
