@@ -310,9 +310,7 @@ def test_json_array_that_is_not_closed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["arxiv-dump", "jsonl"])
-def test_json_array_where_lines_are_expected_gets_a_clear_message(
-    tmp_path: Path, fmt: str
-) -> None:
+def test_json_array_where_lines_are_expected_gets_a_clear_message(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / "x.json"
     path.write_text(json.dumps([{"title": "T", "abstract": "A"}], indent=2))
     with pytest.raises(InputError, match=r"^x\.json: a JSON array, not JSON lines; "):
