@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -155,6 +155,14 @@ def fetch_oai(
         ) as client,
     ):
         _load_live(rt, client.harvest(set_spec, start, end), f"OAI {set_spec}")
+
+
+def _politeness(rt: Runtime) -> dict[str, Any]:
+    """arXiv's rules as configured: the pause between requests and the retry budget."""
+    return {
+        "delay_seconds": rt.settings.arxiv_delay_seconds,
+        "max_retries": rt.settings.arxiv_max_retries,
+    }
 
 
 def _window(since: str, until: str | None) -> tuple[date, date]:
