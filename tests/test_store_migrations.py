@@ -8,12 +8,14 @@ from alembic.runtime.migration import MigrationContext
 from dailypapers.runtime import Runtime
 from dailypapers.store import migrate
 from dailypapers.store.database import transaction
-from dailypapers.store.schema import metadata, users
+from dailypapers.store.schema import include_object, metadata, users
 
 
 def test_migrations_build_exactly_the_declared_schema(rt: Runtime) -> None:
     with rt.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": include_object}), metadata
+        )
     assert diff == []
 
 

@@ -119,3 +119,44 @@ class FeedEntry:
     submitted_by: str | None
     submitter_name: str | None
     num_comments: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Structured restrictions on a search, beside the text; None or empty means no limit."""
+
+    since: date | None = None
+    until: date | None = None
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    has_code: bool = False
+    featured_only: bool = False
+
+    @property
+    def active(self) -> bool:
+        """True when any restriction applies (the vector leg must then over-fetch)."""
+        return (
+            bool(self.since or self.until or self.categories or self.authors or self.has_code)
+            or self.featured_only
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: the paper, its fused score, and HTML-safe highlighted text."""
+
+    paper_id: int
+    score: float
+    title_html: str
+    snippet_html: str
+    paper: Paper
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of results; `total` counts the ranked candidates the page was cut from."""
+
+    hits: list[SearchHit]
+    total: int
+    offset: int
+    limit: int

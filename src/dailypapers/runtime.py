@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -10,6 +12,10 @@ from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
 from dailypapers.store import migrate
 from dailypapers.store.database import create_engine
+
+if TYPE_CHECKING:
+    from dailypapers.search.embedder import Embedder
+    from dailypapers.search.searcher import HybridSearcher
 
 
 @dataclass
@@ -37,6 +43,27 @@ class Runtime:
                 f"{migrate.head_revision()}: run `dailypapers db upgrade`"
             )
         return False
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use (imported here so that commands which
+        never embed do not pay for onnxruntime)."""
+        from dailypapers.search.embedder import load_embedder
+
+        return load_embedder()
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        """The search entry point; cheap to build, the model loads on the first query."""
+        from dailypapers.search.embedder import model_id_for
+        from dailypapers.search.searcher import build_searcher
+
+        return build_searcher(
+            self.engine,
+            self.settings.data_dir / "search",
+            embedder=lambda: self.embedder,
+            model_id=model_id_for(),
+        )
 
     def close(self) -> None:
         """Release database connections."""

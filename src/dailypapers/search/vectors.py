@@ -87,6 +87,10 @@ class UsearchIndex:
         if len(present):
             self._index.remove(present.astype(np.uint64))
 
+    def ids(self) -> np.ndarray:
+        """Every id in the index (int64), so a caller can find the ones its source dropped."""
+        return np.asarray(self._index.keys, dtype=np.int64)
+
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Up to ``k`` (id, cosine similarity) pairs, best first."""
         if k <= 0 or not len(self._index):

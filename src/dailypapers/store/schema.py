@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
@@ -222,3 +224,71 @@ delivery_papers = sa.Table(
     sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+EMBEDDING_DIM = 384
+"""Vector length of the bundled model; PostgreSQL's HNSW index needs a fixed dimension."""
+
+
+class EmbeddingVector(TypeDecorator[np.ndarray]):
+    """A float vector: f16 bytes on SQLite (half the size, no measurable recall loss), a
+    pgvector ``vector(EMBEDDING_DIM)`` on PostgreSQL (so the database itself can be searched)."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(PgVector())
+        return dialect.type_descriptor(sa.LargeBinary())
+
+    def process_bind_param(self, value: np.ndarray | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return pgvector_literal(value)
+        return np.asarray(value, dtype=np.float16).tobytes()
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> np.ndarray | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return np.array(value.strip("[]").split(","), dtype=np.float32)
+        return np.frombuffer(value, dtype=np.float16).astype(np.float32)
+
+
+def pgvector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form, ``[0.1,0.2,...]``, which PostgreSQL casts to ``vector``."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+class PgVector(sa.types.UserDefinedType[Any]):
+    """pgvector's column type, spelled out so no pgvector Python package is needed."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return f"vector({EMBEDDING_DIM})"
+
+
+paper_embeddings = sa.Table(
+    "paper_embeddings",
+    metadata,
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model_id", sa.String(200), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("text_hash", sa.String(64), nullable=False),
+    sa.Column("vector", EmbeddingVector(), nullable=False),
+    sa.Column("embedded_at", UtcDateTime(), nullable=False, default=utcnow, index=True),
+)
+
+SEARCH_INDEX_OBJECTS = frozenset({"papers_fts", "search_tsv", "ix_paper_embeddings_hnsw"})
+"""Dialect-specific search objects made by migration 0003 and not declared above (an FTS5
+virtual table and its shadow tables, a generated tsvector column, an HNSW index)."""
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+    """Alembic comparison filter that leaves the dialect-specific search objects alone."""
+    if name is None:
+        return True
+    return not (name in SEARCH_INDEX_OBJECTS or name.startswith("papers_fts_"))

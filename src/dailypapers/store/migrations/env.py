@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from dailypapers.store.schema import metadata
+from dailypapers.store.schema import include_object, metadata
 
 
 def run_migrations() -> None:
@@ -15,6 +15,7 @@ def run_migrations() -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

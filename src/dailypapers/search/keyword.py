@@ -1,0 +1,144 @@
+"""Keyword (lexical) retrieval inside the database: SQLite FTS5 BM25 or PostgreSQL full text.
+
+Both indexes are maintained by the database itself (FTS5 triggers, a generated tsvector column;
+migration 0003), so a paper is findable by keyword as soon as its import commits and nothing
+here has to add or remove documents. Both return ``[(paper_id, score)]`` best first, higher is
+better, and take the same filters as the rest of search. User text only ever reaches SQL as
+bound parameters rendered by dailypapers.search.query (every word quoted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from dailypapers.models import SearchFilters
+from dailypapers.search.query import Query, to_fts5, to_tsquery_parts
+from dailypapers.store.schema import papers
+from dailypapers.store.search import filter_clauses
+
+TITLE_WEIGHT = 2.0
+"""BM25 column weight of the title relative to the abstract (1.0); see docs/search-quality.md."""
+AUTHORS_WEIGHT = 1.0
+
+
+class KeywordIndex(Protocol):
+    """Lexical retrieval over the papers table."""
+
+    def search(
+        self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
+    ) -> list[tuple[int, float]]:
+        """Up to ``k`` (paper id, score) pairs matching the text of ``query``, best first."""
+        ...
+
+    def matching(self, conn: sa.Connection, query: Query, ids: Collection[int]) -> set[int]:
+        """The ``ids`` whose text matches ``query`` (used to apply phrases and exclusions to
+        candidates that came from the vector index)."""
+        ...
+
+    def rebuild(self, conn: sa.Connection) -> None:
+        """Re-derive the index from the papers table (repair; never needed in normal use)."""
+        ...
+
+
+_FTS = sa.table("papers_fts", sa.column("rowid", sa.Integer))
+_FTS_TABLE: sa.ColumnClause[str] = sa.literal_column("papers_fts")
+
+
+class Fts5Index:
+    """SQLite FTS5 with Porter stemming, ranked by bm25() with the title weighted up."""
+
+    def __init__(self, *, title_weight: float = TITLE_WEIGHT) -> None:
+        self._rank = sa.func.bm25(_FTS_TABLE, title_weight, 1.0, AUTHORS_WEIGHT)
+
+    def search(
+        self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
+    ) -> list[tuple[int, float]]:
+        expression = to_fts5(query)
+        if expression is None or k <= 0:
+            return []
+        rank = self._rank.label("rank")
+        q = (
+            sa.select(_FTS.c.rowid, rank)
+            .join(papers, papers.c.id == _FTS.c.rowid)
+            .where(_FTS_TABLE.op("MATCH")(expression), *filter_clauses(filters))
+            .order_by(rank, _FTS.c.rowid)
+            .limit(k)
+        )
+        # bm25() is lower-is-better; negate so every retriever agrees that higher is better.
+        return [(row.rowid, -float(row.rank)) for row in conn.execute(q)]
+
+    def matching(self, conn: sa.Connection, query: Query, ids: Collection[int]) -> set[int]:
+        expression = to_fts5(query)
+        if expression is None or not ids:
+            return set()
+        q = sa.select(_FTS.c.rowid).where(
+            _FTS_TABLE.op("MATCH")(expression), _FTS.c.rowid.in_(set(ids))
+        )
+        return set(conn.execute(q).scalars())
+
+    def rebuild(self, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("DELETE FROM papers_fts")
+        conn.exec_driver_sql(
+            "INSERT INTO papers_fts (rowid, title, abstract, authors) SELECT id, title, abstract,"
+            " (SELECT group_concat(name, ', ') FROM paper_authors WHERE paper_id = papers.id)"
+            " FROM papers"
+        )
+
+
+_TSV: sa.ColumnClause[str] = sa.literal_column("papers.search_tsv")
+
+
+def _tsquery(query: Query) -> sa.ColumnElement[str] | None:
+    """``websearch_to_tsquery`` of the safe parts, AND-ed; None when nothing positive."""
+    parts = to_tsquery_parts(query)
+    pieces: list[sa.ColumnElement[str]] = [
+        sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
+        for text in (parts.all_of, parts.any_of)
+        if text
+    ]
+    if query.is_empty or not pieces:
+        return None
+    combined = pieces[0]
+    for piece in pieces[1:]:
+        combined = combined.op("&&")(piece)
+    return combined
+
+
+class PostgresFullTextIndex:
+    """PostgreSQL full text over the generated ``search_tsv`` column (title A, abstract B),
+    ranked by ts_rank_cd, which weighs A above B with its default weights."""
+
+    def search(
+        self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
+    ) -> list[tuple[int, float]]:
+        tsq = _tsquery(query)
+        if tsq is None or k <= 0:
+            return []
+        rank = sa.func.ts_rank_cd(_TSV, tsq).label("rank")
+        q = (
+            sa.select(papers.c.id, rank)
+            .where(_TSV.op("@@")(tsq), *filter_clauses(filters))
+            .order_by(rank.desc(), papers.c.id)
+            .limit(k)
+        )
+        return [(row.id, float(row.rank)) for row in conn.execute(q)]
+
+    def matching(self, conn: sa.Connection, query: Query, ids: Collection[int]) -> set[int]:
+        tsq = _tsquery(query)
+        if tsq is None or not ids:
+            return set()
+        q = sa.select(papers.c.id).where(_TSV.op("@@")(tsq), papers.c.id.in_(set(ids)))
+        return set(conn.execute(q).scalars())
+
+    def rebuild(self, conn: sa.Connection) -> None:
+        """Nothing to do: PostgreSQL recomputes a generated column on every write."""
+
+
+def keyword_index_for(engine: sa.Engine) -> KeywordIndex:
+    """The keyword index that suits the engine's backend."""
+    if engine.dialect.name == "postgresql":
+        return PostgresFullTextIndex()
+    return Fts5Index()

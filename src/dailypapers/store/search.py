@@ -1,0 +1,229 @@
+"""SQL behind search: filters over papers, and the paper_embeddings table (the durable vectors).
+
+The keyword indexes (dailypapers.search.keyword) own their FTS5 / tsvector SQL; everything
+else search needs from the database is here, for both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+import numpy as np
+import sqlalchemy as sa
+
+from dailypapers.models import SearchFilters
+from dailypapers.store.schema import (
+    features,
+    paper_authors,
+    paper_categories,
+    paper_embeddings,
+    papers,
+    pgvector_literal,
+    utcnow,
+)
+
+Order = Literal["date", "upvotes"]
+
+
+def filter_clauses(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions on ``papers`` for the filters; several values of one kind are OR-ed."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.since:
+        clauses.append(papers.c.published_at >= _start_of(filters.since))
+    if filters.until:
+        clauses.append(papers.c.published_at < _start_of(filters.until + timedelta(days=1)))
+    if filters.categories:
+        clauses.append(_has_category(filters.categories))
+    for author in filters.authors:
+        clauses.append(_has_author(author))
+    if filters.has_code:
+        clauses.append(papers.c.code_url.is_not(None))
+    if filters.featured_only:
+        clauses.append(sa.exists().where(features.c.paper_id == papers.c.id))
+    return clauses
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _has_category(categories: Sequence[str]) -> sa.ColumnElement[bool]:
+    """``cs`` matches every cs.* category; ``cs.CL`` matches itself (case-insensitively)."""
+    cat = sa.func.lower(paper_categories.c.category)
+    wanted = [c.lower() for c in categories]
+    match = sa.or_(cat.in_(wanted), *(cat.startswith(f"{c}.", autoescape=True) for c in wanted))
+    return sa.exists().where(paper_categories.c.paper_id == papers.c.id, match)
+
+
+def _has_author(name: str) -> sa.ColumnElement[bool]:
+    """Any author whose name contains ``name`` (case-insensitive), so surnames work."""
+    return sa.exists().where(
+        paper_authors.c.paper_id == papers.c.id,
+        paper_authors.c.name.icontains(name, autoescape=True),
+    )
+
+
+def keep_matching(conn: sa.Connection, ids: Collection[int], filters: SearchFilters) -> set[int]:
+    """The ids that still exist and pass the filters (the vector leg cannot filter itself)."""
+    if not ids:
+        return set()
+    q = sa.select(papers.c.id).where(papers.c.id.in_(set(ids)), *filter_clauses(filters))
+    return set(conn.execute(q).scalars())
+
+
+def browse(
+    conn: sa.Connection, filters: SearchFilters, *, order: Order, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """Papers passing the filters with no text to rank by: a page of ids and the total."""
+    clauses = filter_clauses(filters)
+    count = sa.select(sa.func.count()).select_from(papers).where(*clauses)
+    total = conn.execute(count).scalar_one()
+    key = papers.c.imported_upvotes if order == "upvotes" else papers.c.published_at
+    q = (
+        sa.select(papers.c.id)
+        .where(*clauses)
+        .order_by(key.desc().nulls_last(), papers.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(conn.execute(q).scalars()), total
+
+
+def title_keys(conn: sa.Connection, ids: Collection[int]) -> dict[int, str]:
+    """Normalised titles, to drop the same paper stored twice from 'similar papers'."""
+    if not ids:
+        return {}
+    q = sa.select(papers.c.id, papers.c.title_key).where(papers.c.id.in_(set(ids)))
+    return {r.id: r.title_key for r in conn.execute(q)}
+
+
+@dataclass(frozen=True, slots=True)
+class StalePaper:
+    """A paper whose vector is missing, from another model, or older than its content."""
+
+    id: int
+    title: str
+    abstract: str
+    content_hash: str
+    text_hash: str | None
+    model_id: str | None
+
+
+def _stale_condition(model_id: str) -> sa.ColumnElement[bool]:
+    e = paper_embeddings.c
+    return sa.or_(
+        e.paper_id.is_(None), e.model_id != model_id, e.content_hash != papers.c.content_hash
+    )
+
+
+def stale_papers(
+    conn: sa.Connection, model_id: str, *, after_id: int, limit: int
+) -> list[StalePaper]:
+    """The next ``limit`` stale papers by id after ``after_id`` (keyset paging: a full
+    reindex reads each paper once instead of rescanning the done ones every batch)."""
+    e = paper_embeddings.c
+    q = (
+        sa.select(
+            papers.c.id,
+            papers.c.title,
+            papers.c.abstract,
+            papers.c.content_hash,
+            e.text_hash,
+            e.model_id,
+        )
+        .outerjoin(paper_embeddings, e.paper_id == papers.c.id)
+        .where(papers.c.id > after_id, _stale_condition(model_id))
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    return [StalePaper(*row) for row in conn.execute(q)]
+
+
+def count_stale(conn: sa.Connection, model_id: str) -> int:
+    """How many papers need a (new) vector for ``model_id``."""
+    q = (
+        sa.select(sa.func.count())
+        .select_from(papers)
+        .outerjoin(paper_embeddings, paper_embeddings.c.paper_id == papers.c.id)
+        .where(_stale_condition(model_id))
+    )
+    return conn.execute(q).scalar_one()
+
+
+def save_embeddings(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace vectors; each row has paper_id, model_id, content_hash, text_hash,
+    vector. Replacing is delete + insert: portable, and the batch is one transaction."""
+    if not rows:
+        return
+    now = utcnow()
+    ids = [r["paper_id"] for r in rows]
+    conn.execute(sa.delete(paper_embeddings).where(paper_embeddings.c.paper_id.in_(ids)))
+    conn.execute(paper_embeddings.insert(), [{**r, "embedded_at": now} for r in rows])
+
+
+def mark_current(conn: sa.Connection, pairs: Sequence[tuple[int, str]]) -> None:
+    """Record that a vector is still right for the paper's new content (text unchanged)."""
+    if not pairs:
+        return
+    stmt = (
+        sa.update(paper_embeddings)
+        .where(paper_embeddings.c.paper_id == sa.bindparam("pid"))
+        .values(content_hash=sa.bindparam("hash"))
+    )
+    conn.execute(stmt, [{"pid": pid, "hash": h} for pid, h in pairs])
+
+
+def has_embeddings(conn: sa.Connection, model_id: str | None) -> bool:
+    """Whether any paper has a vector (of ``model_id``, or of any model when None)."""
+    q = sa.select(paper_embeddings.c.paper_id)
+    if model_id is not None:
+        q = q.where(paper_embeddings.c.model_id == model_id)
+    return conn.execute(q.limit(1)).first() is not None
+
+
+def vector_of(conn: sa.Connection, paper_id: int, model_id: str) -> np.ndarray | None:
+    """The stored vector of one paper for ``model_id``, if it has one."""
+    q = sa.select(paper_embeddings.c.vector).where(
+        paper_embeddings.c.paper_id == paper_id, paper_embeddings.c.model_id == model_id
+    )
+    return conn.execute(q).scalar_one_or_none()
+
+
+def embeddings_since(
+    conn: sa.Connection, model_id: str, since: datetime | None
+) -> tuple[np.ndarray, np.ndarray, datetime | None]:
+    """Ids and vectors embedded at or after ``since`` (all when None), and the newest time."""
+    e = paper_embeddings.c
+    q = sa.select(e.paper_id, e.vector, e.embedded_at).where(e.model_id == model_id)
+    if since is not None:
+        q = q.where(e.embedded_at >= since)
+    rows = conn.execute(q).all()
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32), since
+    ids = np.fromiter((r.paper_id for r in rows), dtype=np.int64, count=len(rows))
+    return ids, np.vstack([r.vector for r in rows]), max(r.embedded_at for r in rows)
+
+
+def embedding_ids(conn: sa.Connection, model_id: str) -> np.ndarray:
+    """Every paper id with a vector for ``model_id``."""
+    q = sa.select(paper_embeddings.c.paper_id).where(paper_embeddings.c.model_id == model_id)
+    return np.fromiter(conn.execute(q).scalars(), dtype=np.int64)
+
+
+def nearest_pgvector(
+    conn: sa.Connection, vector: np.ndarray, *, model_id: str, k: int
+) -> list[tuple[int, float]]:
+    """PostgreSQL only: the ``k`` nearest vectors by cosine through the HNSW index."""
+    conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(40, min(k, 1000))}")
+    q = sa.text(
+        "SELECT paper_id, 1 - (vector <=> CAST(:q AS vector)) AS similarity "
+        "FROM paper_embeddings WHERE model_id = :model "
+        "ORDER BY vector <=> CAST(:q AS vector) LIMIT :k"
+    )
+    return [
+        (r[0], float(r[1]))
+        for r in conn.execute(q, {"q": pgvector_literal(vector), "model": model_id, "k": k})
+    ]

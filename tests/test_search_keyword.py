@@ -1,0 +1,90 @@
+"""Keyword search in the database: FTS5 on SQLite, tsvector on PostgreSQL, kept in step by
+the database itself (no sync call anywhere in this file)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+
+from dailypapers.models import SearchFilters
+from dailypapers.runtime import Runtime
+from dailypapers.search.keyword import keyword_index_for
+from dailypapers.search.query import parse_query
+from search_helpers import PAPERS, add_papers, delete_paper, paper_id
+
+NO_FILTERS = SearchFilters()
+
+
+def _ids(rt: Runtime, text: str, filters: SearchFilters = NO_FILTERS) -> list[int]:
+    index = keyword_index_for(rt.engine)
+    with rt.engine.connect() as conn:
+        return [i for i, _ in index.search(conn, parse_query(text), k=20, filters=filters)]
+
+
+@pytest.fixture
+def store(rt: Runtime) -> Runtime:
+    add_papers(rt, PAPERS)
+    return rt
+
+
+def test_finds_stemmed_words_and_ranks_title_matches_first(store: Runtime) -> None:
+    ids = _ids(store, "diffusion model")
+    assert ids[0] == paper_id(store, "2006.11239")
+    assert paper_id(store, "2006.11239") in _ids(store, "denoise")
+
+
+def test_phrase_and_exclusion(store: Runtime) -> None:
+    assert set(_ids(store, '"residual networks"')) == {
+        paper_id(store, "1512.03385"),
+        paper_id(store, "9912.00001"),
+    }
+    assert _ids(store, '"networks residual"') == []
+    ids = _ids(store, "residual -ImageNet")
+    assert ids == [paper_id(store, "9912.00001")]
+
+
+def test_filters_apply_in_sql(store: Runtime) -> None:
+    cv = SearchFilters(categories=("cs.CV",))
+    assert set(_ids(store, "learning", cv)) == {
+        paper_id(store, "1512.03385"),
+        paper_id(store, "9912.00001"),
+    }
+    assert _ids(store, "learning", SearchFilters(authors=("schulman",))) == [
+        paper_id(store, "1707.06347")
+    ]
+    assert _ids(store, "attention", SearchFilters(has_code=True)) == [paper_id(store, "1706.03762")]
+    assert _ids(store, "attention", SearchFilters(categories=("cs",))) == [
+        paper_id(store, "1706.03762")
+    ]
+
+
+def test_new_edited_and_deleted_papers_are_reflected_at_once(store: Runtime) -> None:
+    [new] = add_papers(
+        store,
+        [dataclasses.replace(PAPERS[0], arxiv_id="2401.99999", title="Zebrafish locomotion atlas")],
+    )
+    assert _ids(store, "zebrafish") == [new]
+    edited = dataclasses.replace(PAPERS[4], abstract="Trust regions for walking robots.")
+    add_papers(store, [edited])
+    assert _ids(store, "surrogate") == []
+    assert _ids(store, "robots") == [paper_id(store, "1707.06347")]
+    delete_paper(store, new)
+    assert _ids(store, "zebrafish") == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_authors_are_searchable_words_on_sqlite(store: Runtime) -> None:
+    assert _ids(store, "Vaswani") == [paper_id(store, "1706.03762")]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_fts_rebuild_restores_the_index(store: Runtime) -> None:
+    index = keyword_index_for(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM papers_fts"))
+    assert _ids(store, "diffusion") == []
+    with store.engine.begin() as conn:
+        index.rebuild(conn)
+    assert _ids(store, "diffusion") == [paper_id(store, "2006.11239")]
