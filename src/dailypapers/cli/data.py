@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from dailypapers.cli.common import byte_progress, console, count_progress, print_json, runtime
+from dailypapers.cli.search import after_import
 from dailypapers.errors import InputError
 from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.ingest.arxiv_oai import OaiClient
@@ -51,6 +52,7 @@ def init(
             console.print(f"Initialised an empty instance in {rt.settings.data_dir}")
             return
         load_sample(rt)
+        after_import(rt)
 
 
 def load_sample(rt: Runtime) -> ImportReport:
@@ -83,6 +85,7 @@ def import_(
         for path in paths:
             total.merge(_import_one(rt, path, fmt=fmt, strict=strict))
         _print_report(total, title="Import")
+        after_import(rt)
 
 
 def _import_one(rt: Runtime, path: Path, *, fmt: str | None, strict: bool) -> ImportReport:
@@ -107,6 +110,7 @@ def _load_live(rt: Runtime, items: Iterable[SourceItem], label: str) -> None:
             batch_size=rt.settings.import_batch_size,
         )
     _print_report(report, title=label)
+    after_import(rt)
 
 
 def _counted(items: Iterable[SourceItem], tick: Callable[[], None]) -> Iterator[SourceItem]:

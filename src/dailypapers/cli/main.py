@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from dailypapers.cli import admin, data, digest
+from dailypapers.cli import admin, data, digest, search
 from dailypapers.errors import DailyPapersError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 data.register(app)
 admin.register(app)
 digest.register(app)
+search.register(app)
 
 _err = Console(stderr=True)
 

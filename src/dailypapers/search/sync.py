@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from dailypapers.search.dense import DenseIndex
 from dailypapers.search.embedder import Embedder
+from dailypapers.search.texts import paper_text
 from dailypapers.store import search as store
 from dailypapers.store.database import transaction
 
@@ -30,11 +31,6 @@ class SyncReport:
 
     embedded: int = 0
     kept: int = 0
-
-
-def paper_text(title: str, abstract: str) -> str:
-    """What is embedded for a paper: "title. abstract" (just the abstract when untitled)."""
-    return f"{title}. {abstract}" if title else abstract
 
 
 def text_hash(text: str) -> str:

@@ -6,6 +6,7 @@ else search needs from the database is here, for both backends.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -227,3 +228,24 @@ def nearest_pgvector(
         (r[0], float(r[1]))
         for r in conn.execute(q, {"q": pgvector_literal(vector), "model": model_id, "k": k})
     ]
+
+
+def insert_documents(conn: sa.Connection, docs: Sequence[tuple[str, str]]) -> list[int]:
+    """Plain (title, text) documents as papers, one row each, ids in input order.
+
+    For evaluation stores: unlike an import, nothing is merged, so documents that share a
+    title (or have none) stay apart, as the test collection's judgments require.
+    """
+    if not docs:
+        return []
+    rows = [
+        {
+            "title": title,
+            "title_key": f"doc-{n}",
+            "abstract": text,
+            "content_hash": hashlib.sha256(f"{title}\n{text}".encode()).hexdigest(),
+        }
+        for n, (title, text) in enumerate(docs)
+    ]
+    stmt = papers.insert().returning(papers.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
