@@ -11,14 +11,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 DEFAULT_WORDS = 40
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A crude, over-eager stem: enough to highlight inflected forms, never used to rank."""
+    """A crude, over-eager stem: enough to highlight inflected forms, never used to rank.
+    Cached: snippets stem every word of every abstract on a page, and words repeat."""
     word = word.lower()
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
