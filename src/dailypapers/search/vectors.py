@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+# onnxruntime must be loaded before usearch: the other way round, onnxruntime's init
+# segfaults in libstdc++'s codecvt (onnxruntime 1.32, usearch 2.26), e.g. when the searcher
+# module is imported before the embedder.
+import onnxruntime  # noqa: F401
 from usearch.index import Index
 
 from dailypapers.errors import ConfigError
