@@ -17,6 +17,7 @@ from dailypapers.config import Settings, load_settings
 from dailypapers.digest.scheduler import DigestScheduler
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
+from dailypapers.search.sync import BackgroundSync
 from dailypapers.services import accounts
 from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
@@ -68,7 +69,7 @@ def serve(
     n = workers or default_workers(settings)
     host, port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{host}:{port}/ with {n} worker(s)")
-    with _digest_scheduler(settings):
+    with _background_jobs(settings):
         uvicorn.run(
             "dailypapers.cli.admin:app_factory",
             factory=True,
@@ -81,19 +82,21 @@ def serve(
 
 
 @contextmanager
-def _digest_scheduler(settings: Settings) -> Iterator[None]:
-    """Run digests from this (parent) process, so several workers never start several."""
-    if not settings.digest_schedule:
-        yield
-        return
+def _background_jobs(settings: Settings) -> Iterator[None]:
+    """Vector sync, and digests if scheduled, in this (parent) process: several web workers
+    never start several of either."""
     rt = Runtime(settings)
-    scheduler = DigestScheduler(rt)
-    scheduler.start()
-    console.print(f"Digests scheduled daily at {settings.digest_hour:02d}:00 UTC")
+    jobs: list[BackgroundSync | DigestScheduler] = [BackgroundSync(rt)]
+    if settings.digest_schedule:
+        jobs.append(DigestScheduler(rt))
+        console.print(f"Digests scheduled daily at {settings.digest_hour:02d}:00 UTC")
+    for job in jobs:
+        job.start()
     try:
         yield
     finally:
-        scheduler.stop(timeout=5)
+        for job in jobs:
+            job.stop(timeout=5)
         rt.close()
 
 

@@ -15,12 +15,13 @@ from dailypapers.cli.search import after_import
 from dailypapers.errors import InputError
 from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.ingest.arxiv_oai import OaiClient
-from dailypapers.ingest.bundled import sample_files
+from dailypapers.ingest.bundled import SAMPLE_VECTORS, sample_files
 from dailypapers.ingest.detect import READERS
 from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeedEntry, ImportReport, SourceItem
 from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.runtime import Runtime
+from dailypapers.search.sync import seed
 from dailypapers.services import feed
 from dailypapers.store import migrate
 
@@ -56,11 +57,13 @@ def init(
 
 
 def load_sample(rt: Runtime) -> ImportReport:
-    """Import the bundled sample (idempotent: a second run changes nothing)."""
+    """Import the bundled sample and its precomputed vectors (idempotent)."""
     total = ImportReport()
     for path in sample_files():
         total.merge(_import_one(rt, path, fmt=None, strict=False))
     _print_report(total, title="Bundled sample")
+    if seed(rt.engine, rt.embedder, rt.searcher.dense, SAMPLE_VECTORS):
+        console.print("search: the sample's precomputed vectors are loaded")
     return total
 
 

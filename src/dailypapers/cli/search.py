@@ -91,20 +91,33 @@ def sync_with_progress(rt: Runtime) -> SyncReport:
         )
 
 
+INLINE_EMBED_LIMIT = 1000  # about a minute of embedding on two cores
+
+
 def after_import(rt: Runtime) -> None:
     """Hook for the end of an import: make new and edited papers findable by meaning.
 
-    Keyword search is already current (the database maintains it). Vectors are only kept
-    up to date once semantic search was set up with `dailypapers reindex`, since the first
-    embedding of a large store takes long on a small machine.
+    Keyword search is already current (the database maintains it). Vectors are kept up to
+    date once semantic search is on (the bundled sample turns it on; on an empty instance,
+    `dailypapers reindex` does), and only for small batches: a large import is left to the
+    background sync of `dailypapers serve` or to `reindex`, since embedding takes about
+    1/30 s per abstract on two cores.
     """
-    if semantic_search_enabled(rt.engine):
-        report = sync_with_progress(rt)
-        console.print(f"search: embedded {report.embedded:,} new or edited papers")
-    else:
+    if not semantic_search_enabled(rt.engine):
         console.print(
             "search: keywords are indexed; `dailypapers reindex` enables search by meaning"
         )
+        return
+    waiting = pending(rt.engine, rt.searcher.dense.model_id)
+    if waiting > INLINE_EMBED_LIMIT:
+        console.print(
+            f"search: {waiting:,} papers wait for vectors; `dailypapers serve` embeds them "
+            "in the background, or run `dailypapers reindex` now"
+        )
+        return
+    report = sync_with_progress(rt)
+    if report.embedded:
+        console.print(f"search: embedded {report.embedded:,} new or edited papers")
 
 
 def eval_(

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 _SAMPLE = resources.files("dailypapers.ingest") / "sample"
+SAMPLE_VECTORS = Path(str(_SAMPLE)) / "vectors.npz"
 
 
 def sample_files() -> list[Path]:

@@ -34,7 +34,7 @@ class CachedEmbedder(Embedder):
         return self._inner.dim
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
+        keys = [self.key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
             by_key = dict(zip(keys, texts, strict=True))
@@ -54,7 +54,8 @@ class CachedEmbedder(Embedder):
         np.savez(tmp, keys=keys, vectors=vectors.astype(np.float32))
         os.replace(tmp, self.path)
 
-    def _key(self, text: str) -> str:
+    def key(self, text: str) -> str:
+        """The cache key of a text: its model id and content, hashed."""
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
 
 

@@ -10,19 +10,28 @@ interrupted reindex resumes where it stopped.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from dailypapers.search.dense import DenseIndex
+from dailypapers.search.embed_cache import CachedEmbedder
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.texts import paper_text
 from dailypapers.store import search as store
 from dailypapers.store.database import transaction
 
+if TYPE_CHECKING:
+    from dailypapers.runtime import Runtime
+
 DEFAULT_BATCH = 64
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -111,3 +120,58 @@ def sync(
     report = embed_stale(engine, embedder, on_batch=on_batch)
     dense.refresh()
     return report
+
+
+def seed(engine: sa.Engine, embedder: Embedder, dense: DenseIndex, vectors: Path) -> bool:
+    """Sync from precomputed vectors (the bundled sample's) instead of running the model.
+
+    Returns False, doing nothing, when the file was made by another model: its vectors
+    would not be comparable, and embedding everything here is `reindex`'s job.
+    """
+    with np.load(vectors) as data:
+        if str(data["model_id"]) != embedder.model_id:
+            return False
+    sync(engine, CachedEmbedder(embedder, vectors), dense)
+    return True
+
+
+class BackgroundSync:
+    """A daemon thread that embeds new and edited papers every `interval` seconds.
+
+    `serve` runs one, so papers imported by the CLI or submitted on the site become
+    findable by meaning without a manual `reindex`; it does nothing until semantic search
+    is enabled (vectors exist), so a large store is never embedded by surprise.
+    """
+
+    def __init__(self, rt: Runtime, *, interval: float = 60.0) -> None:
+        self._rt = rt
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="vector-sync", daemon=True)
+
+    def start(self) -> None:
+        """Begin syncing in the background."""
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the thread to finish after its current batch and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.tick()
+
+    def tick(self) -> SyncReport | None:
+        """One pass: embed what is stale if semantic search is on; errors are logged."""
+        rt = self._rt
+        if not semantic_search_enabled(rt.engine):
+            return None
+        try:
+            report = sync(rt.engine, rt.embedder, rt.searcher.dense)
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            log.warning("vector sync failed, will retry: %s", exc)
+            return None
+        if report.embedded:
+            log.info("vector sync: embedded %d papers", report.embedded)
+        return report
