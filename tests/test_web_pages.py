@@ -106,7 +106,7 @@ def test_date_picker_without_javascript_redirects(client: TestClient) -> None:
 
 def test_search_finds_words_in_title_and_abstract(client: TestClient) -> None:
     html = client.get("/search", params={"q": "diffusion"}).text
-    assert "Diffusion Models Are Great" in html
+    assert "<mark>Diffusion</mark> Models Are Great" in html
     assert "/feeds/search.xml?q=diffusion" in html
     assert "No papers match" in client.get("/search", params={"q": "zzzqqq"}).text
 

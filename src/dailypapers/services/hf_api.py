@@ -23,7 +23,8 @@ from dailypapers import periods
 from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
 from dailypapers.models import FeedEntry, Paper
-from dailypapers.services import feed
+from dailypapers.search.searcher import HybridSearcher
+from dailypapers.services import feed, search
 from dailypapers.store import api_queries
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
 
@@ -254,10 +255,13 @@ def search_terms(q: str) -> list[str]:
     return [t for t in _TERM_SEPARATORS.split(q) if t][:MAX_SEARCH_TERMS]
 
 
-def search_papers(engine: sa.Engine, q: str, *, limit: int = DEFAULT_LIMIT) -> list[Json]:
-    """`/api/papers/search` items, best first, with matched terms highlighted."""
+def search_papers(
+    engine: sa.Engine, searcher: HybridSearcher, q: str, *, limit: int = DEFAULT_LIMIT
+) -> list[Json]:
+    """`/api/papers/search` items, best first (hybrid search: any word, or the meaning),
+    with the query's words highlighted."""
     terms = search_terms(q)
-    hits = find_papers(engine, terms, limit=limit)
+    hits = find_papers(engine, searcher, q, limit=limit)
     avatars = _avatars(engine, (feature for _, feature in hits))
     return [
         {
@@ -270,20 +274,14 @@ def search_papers(engine: sa.Engine, q: str, *, limit: int = DEFAULT_LIMIT) -> l
 
 
 def find_papers(
-    engine: sa.Engine, terms: Sequence[str], *, limit: int
+    engine: sa.Engine, searcher: HybridSearcher, q: str, *, limit: int
 ) -> list[tuple[Paper, FeedEntry | None]]:
-    """Papers matching every term, best first, each with its latest feature if any."""
-    ids = fallback_search_ids(engine, terms, limit=limit)
+    """The searcher's papers for `q`, best first, each with its latest feature if any
+    (feeds and the API date items by it)."""
+    found = search.papers_matching(searcher, q, limit=limit)
     with engine.connect() as conn:
-        found = get_papers(conn, ids)
-        features = api_queries.latest_features(conn, ids)
+        features = api_queries.latest_features(conn, [p.id for p in found])
     return [(paper, features.get(paper.id)) for paper in found]
-
-
-def fallback_search_ids(engine: sa.Engine, terms: Sequence[str], *, limit: int) -> list[int]:
-    """Plain substring search over titles and abstracts, until a search index is wired in."""
-    with engine.connect() as conn:
-        return api_queries.match_title_or_abstract(conn, terms, limit=limit)
 
 
 def highlight(text: str, terms: Sequence[str]) -> str:

@@ -1,31 +1,26 @@
-"""Paper pages, profiles and search results: one call per page, plain dataclasses back."""
+"""Paper pages, profiles and feed pages: one call per page, plain dataclasses back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.models import FeedEntry, Paper
-from dailypapers.services import feed
+from dailypapers.search.searcher import HybridSearcher
+from dailypapers.services import feed, search
 from dailypapers.services.community import Comment, comments_for
 from dailypapers.store import community, features, users
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
-from dailypapers.store.schema import papers
 from dailypapers.store.users import User
+
+SIMILAR_PAPERS = 5
 
 
 class NotFound(InputError):
     """The paper, date or user asked for does not exist (the web layer answers 404)."""
-
-
-class SimilarSource(Protocol):
-    """Anything with the search engine's `similar(paper_id, k)` (HybridSearcher)."""
-
-    def similar(self, paper_id: int, k: int) -> list[Any]: ...
 
 
 @dataclass(slots=True)
@@ -60,9 +55,10 @@ def paper_page(
     paper_id: int,
     *,
     viewer: User | None,
-    searcher: SimilarSource | None = None,
+    searcher: HybridSearcher,
 ) -> PaperPage:
-    """The paper, its feature dates, comments (hidden ones for curators), similar papers."""
+    """The paper, its feature dates, comments (hidden ones for curators), and the papers
+    nearest in meaning ([] until vectors are computed with `dailypapers reindex`)."""
     curator = viewer is not None and viewer.role in ("curator", "admin")
     with engine.connect() as conn:
         found = get_papers(conn, [paper_id])
@@ -72,7 +68,7 @@ def paper_page(
             paper=found[0],
             featured_on=community.feature_dates(conn, paper_id),
             comments=[],
-            similar=similar_papers(conn, searcher, paper_id),
+            similar=[],
             approved_authors=[
                 c.username for c in community.claims(conn, status="approved", paper_id=paper_id)
             ],
@@ -81,18 +77,8 @@ def paper_page(
             page.voted = bool(community.voted_papers(conn, viewer.id, [paper_id]))
             page.claim = community.claim_status(conn, viewer.id, paper_id)
     page.comments = comments_for(engine, paper_id, include_hidden=curator)
+    page.similar = search.similar_papers(searcher, paper_id, k=SIMILAR_PAPERS)
     return page
-
-
-def similar_papers(
-    conn: sa.Connection, searcher: SimilarSource | None, paper_id: int, k: int = 5
-) -> list[Paper]:
-    """Papers like this one from the search engine; [] until a searcher is available."""
-    if searcher is None:
-        return []
-    hits = searcher.similar(paper_id, k)
-    ids = [getattr(h, "paper_id", h) for h in hits]
-    return [p for p in get_papers(conn, ids) if p.id != paper_id]
 
 
 @dataclass(slots=True)
@@ -118,21 +104,6 @@ def profile(engine: sa.Engine, username: str) -> Profile:
             upvoted=get_papers(conn, community.upvoted_paper_ids(conn, user.id)),
             claimed=get_papers(conn, [c.paper_id for c in approved]),
         )
-
-
-def temporary_like_search(engine: sa.Engine, query: str, *, limit: int = 30) -> list[Paper]:
-    """TEMPORARY stand-in for dailypapers.search until the hybrid searcher lands.
-
-    Case-insensitive substring match of every word over title and abstract, newest first.
-    """
-    words = [w for w in query.lower().split() if w][:8]
-    if not words:
-        return []
-    text = sa.func.lower(papers.c.title + " " + papers.c.abstract)
-    q = sa.select(papers.c.id).where(*(text.contains(w, autoescape=True) for w in words))
-    q = q.order_by(papers.c.published_at.desc().nulls_last(), papers.c.id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return get_papers(conn, list(conn.execute(q).scalars()))
 
 
 @dataclass(slots=True)
@@ -181,8 +152,3 @@ def pending_claims_page(engine: sa.Engine) -> list[PendingClaim]:
         rows = community.claims(conn, status="pending")
         by_id = {p.id: p for p in get_papers(conn, [r.paper_id for r in rows])}
     return [PendingClaim(r.id, r.username, by_id[r.paper_id]) for r in rows if r.paper_id in by_id]
-
-
-def search(engine: sa.Engine, query: str) -> list[Paper]:
-    """Search results for the search page (TEMPORARY: substring match until search lands)."""
-    return temporary_like_search(engine, query)

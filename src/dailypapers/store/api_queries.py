@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from dailypapers.models import FeedEntry
 from dailypapers.store.features import featured_between
-from dailypapers.store.schema import features, papers, users
+from dailypapers.store.schema import features, users
 
 FeatureKey = tuple[int, date]
 
@@ -69,33 +69,3 @@ def submitter_avatars(conn: sa.Connection, usernames: Collection[str]) -> dict[s
         return {}
     q = sa.select(users.c.username, users.c.avatar_url).where(users.c.username.in_(set(usernames)))
     return {r.username: r.avatar_url for r in conn.execute(q)}
-
-
-def match_title_or_abstract(conn: sa.Connection, terms: Sequence[str], *, limit: int) -> list[int]:
-    """Ids of papers whose title or abstract contains every term (case-insensitive substring).
-
-    The plain LIKE fallback for API search while no search index is available: papers
-    matching all terms in the title rank first, then by imported upvotes, then newest.
-    """
-    if not terms:
-        return []
-    in_title = sa.and_(*(papers.c.title.icontains(t, autoescape=True) for t in terms))
-    q = (
-        sa.select(papers.c.id)
-        .where(
-            *(
-                sa.or_(
-                    papers.c.title.icontains(t, autoescape=True),
-                    papers.c.abstract.icontains(t, autoescape=True),
-                )
-                for t in terms
-            )
-        )
-        .order_by(
-            sa.case((in_title, 0), else_=1),
-            papers.c.imported_upvotes.desc(),
-            papers.c.id.desc(),
-        )
-        .limit(limit)
-    )
-    return list(conn.execute(q).scalars())

@@ -27,7 +27,7 @@ from dailypapers.web.api_schemas import (
     SearchItem,
     SearchParams,
 )
-from dailypapers.web.deps import Engine
+from dailypapers.web.deps import Engine, Searcher
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -99,9 +99,13 @@ def daily_papers(
     response_model_exclude_none=True,
     responses=_ERRORS,
 )
-def search_papers(engine: Engine, params: Annotated[SearchParams, Query()]) -> list[hf_api.Json]:
-    """Papers matching a query, best first, with highlighted title and summary."""
-    return hf_api.search_papers(engine, params.q, limit=min(params.limit, hf_api.MAX_SEARCH_LIMIT))
+def search_papers(
+    engine: Engine, searcher: Searcher, params: Annotated[SearchParams, Query()]
+) -> list[hf_api.Json]:
+    """Papers matching a query by words or meaning, best first, with highlighted title and
+    summary."""
+    limit = min(params.limit, hf_api.MAX_SEARCH_LIMIT)
+    return hf_api.search_papers(engine, searcher, params.q, limit=limit)
 
 
 @router.get(

@@ -12,8 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from dailypapers.config import Settings
 from dailypapers.runtime import Runtime
+from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import accounts
-from dailypapers.services.papers import SimilarSource
 from dailypapers.services.submissions import Fetch
 from dailypapers.store.users import User
 from dailypapers.web import security
@@ -69,9 +69,10 @@ def curator_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
     return user
 
 
-def get_searcher(request: Request) -> SimilarSource | None:
-    """The search engine for similar papers, when the runtime provides one."""
-    return getattr(get_runtime(request), "searcher", None)
+def get_searcher(request: Request) -> HybridSearcher:
+    """The runtime's hybrid searcher (built on first use; the model loads on the first query
+    that needs vectors)."""
+    return get_runtime(request).searcher
 
 
 def get_fetch(request: Request) -> Fetch:
@@ -84,7 +85,7 @@ Engine = Annotated[sa.Engine, Depends(get_engine)]
 CurrentUser = Annotated[User | None, Depends(current_user)]
 SignedIn = Annotated[User, Depends(signed_in_user)]
 Curator = Annotated[User, Depends(curator_user)]
-Searcher = Annotated[SimilarSource | None, Depends(get_searcher)]
+Searcher = Annotated[HybridSearcher, Depends(get_searcher)]
 ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
 
 

@@ -18,7 +18,7 @@ from dailypapers import periods
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.services import feed, hf_api
 from dailypapers.web.api import HfErrorRoute
-from dailypapers.web.deps import Engine
+from dailypapers.web.deps import Engine, Searcher
 from dailypapers.web.pages import paper_url
 
 Format = Literal["rss", "atom"]
@@ -123,9 +123,9 @@ def trending_rss(request: Request, engine: Engine) -> Response:
 
 @router.get("/feeds/search.xml", response_class=Response)
 def search_rss(
-    request: Request, engine: Engine, q: Annotated[str, Query(min_length=1)]
+    request: Request, engine: Engine, searcher: Searcher, q: Annotated[str, Query(min_length=1)]
 ) -> Response:
     """RSS 2.0 of a search, so that a query can be followed in a feed reader."""
-    hits = hf_api.find_papers(engine, hf_api.search_terms(q), limit=SEARCH_ITEMS)
+    hits = hf_api.find_papers(engine, searcher, q, limit=SEARCH_ITEMS)
     items = [_Item(p, f.submitted_at if f else p.published_at) for p, f in hits]
     return _render(request, _Channel(f"Search: {q}", f"Papers matching {q!r}.", items), "rss")

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
 from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.digest.smtp import SendError
@@ -19,6 +20,7 @@ from dailypapers.errors import InputError
 from dailypapers.models import Paper
 from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.services import community, feed, papers, submissions, subscriptions
+from dailypapers.services import search as search_service
 from dailypapers.services.papers import NotFound
 from dailypapers.web.deps import (
     ArxivFetch,
@@ -247,11 +249,44 @@ def decide_claim(
     return _back("/claims")
 
 
+class SearchForm(BaseModel):
+    """The search page's query parameters as the form sends them (empty fields as "")."""
+
+    q: str = ""
+    since: str = ""
+    until: str = ""
+    cat: str = ""
+    author: str = ""
+    code: bool = False
+    featured: bool = False
+    sort: search_service.Sort = "relevance"
+    page: int = 1
+
+    def request(self) -> search_service.SearchRequest:
+        """The service's request; InputError for a date that cannot be read."""
+        return search_service.SearchRequest(
+            query=self.q,
+            since=parse_date(self.since) if self.since.strip() else None,
+            until=parse_date(self.until) if self.until.strip() else None,
+            categories=tuple(_items(self.cat.replace(" ", ","))),
+            author=self.author.strip() or None,
+            has_code=self.code,
+            featured_only=self.featured,
+            sort=self.sort,
+            page=self.page,
+        )
+
+
 @router.get("/search")
-def search(request: Request, engine: Engine, q: str = "") -> Response:
-    """Search papers by words in title and abstract."""
-    results = papers.search(engine, q) if q.strip() else []
-    return render(request, "search.html", q=q, results=results)
+def search(request: Request, searcher: Searcher, form: Annotated[SearchForm, Query()]) -> Response:
+    """Search papers by words and meaning, with filters, order and pages; a query that
+    cannot mean anything gets the form back with the reason, never an error page."""
+    try:
+        wanted = form.request()
+        found = search_service.search_papers(searcher, wanted)
+    except InputError as exc:
+        return render(request, "search.html", status_code=400, form=form, error=str(exc))
+    return render(request, "search.html", form=form, wanted=wanted, found=found)
 
 
 @router.get("/submit")
