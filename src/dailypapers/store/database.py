@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 
 from dailypapers.errors import ConfigError
 
+_WRITE = "dailypapers_write"
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
@@ -24,8 +26,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    """Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Writers take the write lock at BEGIN, so they queue on busy_timeout instead of failing
+    mid-way on a lock upgrade; readers begin deferred and never block anyone (WAL)."""
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -51,5 +55,7 @@ def create_engine(url: str) -> sa.Engine:
 @contextmanager
 def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One short write transaction: committed on success, rolled back on any error."""
-    with engine.begin() as conn:
-        yield conn
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
