@@ -9,8 +9,13 @@ from fastapi.testclient import TestClient
 
 from dailypapers.models import PaperRecord
 from dailypapers.runtime import Runtime
+from dailypapers.search.embedder import load_embedder
+from dailypapers.search.sync import sync
 from dailypapers.services import accounts
+from dailypapers.store import search as search_store
+from dailypapers.store.papers import paper_id_for_arxiv
 from dailypapers.web.app import create_app
+from search_helpers import paper_id
 from web_helpers import csrf_from, paper, seed, sign_up, with_secret
 
 HTMX = {"HX-Request": "true"}
@@ -187,3 +192,27 @@ def test_claims_and_curator_actions(rt: Runtime, member: TestClient, ids: dict[s
     assert "Diffusion Models Are Great" in profile.split("<h2>Authored")[1]
     member.post("/signout", data={"csrf_token": token})
     assert "spam" not in member.get("/papers/2406.00001").text
+
+
+def test_a_fetched_submission_is_embedded_once_semantic_search_is_on(
+    rt: Runtime, member: TestClient
+) -> None:
+    embedder = load_embedder(threads=2)
+    rt.embedder = embedder
+    sync(rt.engine, embedder, rt.searcher.dense)  # enables semantic search
+    token = _token(member)
+    member.post("/submit", data={"paper": "2407.11111", "csrf_token": token})
+    with rt.engine.connect() as conn:
+        pid = paper_id_for_arxiv(conn, "2407.11111")
+        assert pid is not None
+        assert search_store.vector_of(conn, pid, embedder.model_id) is not None
+    assert pid in {h.paper_id for h in rt.searcher.similar(paper_id(rt, "2406.00001"), 10)}
+
+
+def test_a_fetched_submission_is_not_embedded_before_semantic_search_is_on(
+    rt: Runtime, member: TestClient
+) -> None:
+    member.post("/submit", data={"paper": "2407.11111", "csrf_token": _token(member)})
+    with rt.engine.connect() as conn:
+        assert not search_store.has_embeddings(conn, None)
+    assert rt.searcher.search("fetched").hits  # found by keyword all the same

@@ -1,17 +1,16 @@
 """Compose a subscriber's digest for a period: top papers, then papers for their interests.
 
-Personal ranking uses a plain keyword overlap of the subscriber's topics, authors and
-categories with each paper's title, abstract, authors and categories. It is the fallback
-until `dailypapers.search.searcher.HybridSearcher` lands; the candidates are the period's
-featured papers (one store query per run), so scoring them in memory keeps a run over
-thousands of subscribers to a single read.
+The candidates are the period's featured papers (one store query per run). The personal
+section ranks them with the hybrid searcher: one search per topic and per category, and the
+nearest neighbours of each paper the subscriber upvoted (when vectors exist), fused with RRF.
+Subscribers share topics, so every search is made once per run and cached: 10,000
+subscribers with a few dozen distinct interests cost a few dozen searches.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -19,13 +18,21 @@ import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.models import Paper
+from dailypapers.search.fusion import rrf
+from dailypapers.search.searcher import MAX_LIMIT, HybridSearcher
 from dailypapers.services import feed
+from dailypapers.services.search import SearchRequest, search_papers, similar_papers
 from dailypapers.store.subscriptions import Interests, Subscription
 
 Cadence = Literal["daily", "weekly"]
 CADENCES: tuple[Cadence, ...] = ("daily", "weekly")
-_WORD = re.compile(r"[a-z0-9]+")
-TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHOR_WEIGHT, CATEGORY_WEIGHT = 3.0, 1.0, 3.0, 1.0
+Ranking = list[tuple[int, float]]
+LOOKBACK = timedelta(days=28)
+"""How long before a period its featured papers were published: 99% of the bundled sample's
+features came within four weeks of arXiv publication. Searches are limited to this window so
+that a topic's best matches are this period's papers, not the whole archive's."""
+SIMILAR_DEPTH = 50
+"""Neighbours asked for per upvoted paper, before keeping the period's papers among them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,32 +58,17 @@ def period_for(cadence: str, day: date) -> Period:
     raise InputError(f"unknown cadence {cadence!r}: choose daily or weekly")
 
 
-def _words(text: str) -> set[str]:
-    """Lower-cased words with a plain plural 's' dropped, so 'agents' matches 'agent'."""
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _WORD.findall(text.lower())}
-
-
 @dataclass(slots=True)
 class Candidate:
-    """A featured paper with its words pre-split once per run."""
+    """A featured paper of the period, with its authors folded once per run."""
 
     paper: Paper
-    title_words: set[str]
-    text_words: set[str]
     authors: set[str]
-    categories: set[str]
 
     @classmethod
     def of(cls, paper: Paper) -> Candidate:
-        """Index one paper for overlap scoring."""
-        title = _words(paper.title)
-        return cls(
-            paper=paper,
-            title_words=title,
-            text_words=title | _words(paper.abstract),
-            authors={a.casefold() for a in paper.authors},
-            categories={c.casefold() for c in paper.categories},
-        )
+        """Prepare one paper for matching followed authors."""
+        return cls(paper=paper, authors={a.casefold() for a in paper.authors})
 
 
 def load_candidates(engine: sa.Engine, period: Period) -> list[Candidate]:
@@ -88,20 +80,62 @@ def load_candidates(engine: sa.Engine, period: Period) -> list[Candidate]:
     return sorted(seen.values(), key=lambda c: c.paper.upvotes, reverse=True)
 
 
-def overlap_score(candidate: Candidate, interests: Interests) -> float:
-    """Keyword-overlap relevance: a topic counts when all its words occur (more in the title)."""
-    score = 0.0
-    for topic in interests.topics:
-        words = _words(topic)
-        if words and words <= candidate.title_words:
-            score += TITLE_WEIGHT
-        elif words and words <= candidate.text_words:
-            score += ABSTRACT_WEIGHT
-    score += AUTHOR_WEIGHT * sum(a.casefold() in candidate.authors for a in interests.authors)
-    score += CATEGORY_WEIGHT * sum(
-        c.casefold() in candidate.categories for c in interests.categories
-    )
-    return score
+class InterestRanker:
+    """Ranks a period's candidates for a subscriber's topics, categories and upvotes, with
+    every search made once per run however many subscribers share it."""
+
+    def __init__(
+        self, searcher: HybridSearcher, period: Period, candidates: Sequence[Candidate]
+    ) -> None:
+        self.searcher = searcher
+        self.period = period
+        self.candidates = list(candidates)
+        self._by_id = {c.paper.id: c for c in self.candidates}
+        self._window = SearchRequest(
+            since=period.start - LOOKBACK, until=period.end, featured_only=True, per_page=MAX_LIMIT
+        )
+        self._cache: dict[tuple[str, str | int], Ranking] = {}
+
+    def rank(self, interests: Interests, upvoted: Sequence[int] = ()) -> list[Candidate]:
+        """The candidates matching any interest, best first (RRF over the interests' lists)."""
+        lists = [
+            *(self._topic(t.casefold().strip()) for t in interests.topics if t.strip()),
+            *(self._category(c.strip()) for c in interests.categories if c.strip()),
+            *(self._liked(pid) for pid in upvoted),
+        ]
+        return [self._by_id[pid] for pid, _ in rrf([r for r in lists if r])]
+
+    def _topic(self, text: str) -> Ranking:
+        return self._cached(
+            ("topic", text), lambda: self._search(replace(self._window, query=text))
+        )
+
+    def _category(self, name: str) -> Ranking:
+        request = replace(self._window, categories=(name,), sort="upvotes")
+        return self._cached(("category", name), lambda: self._search(request))
+
+    def _liked(self, paper_id: int) -> Ranking:
+        return self._cached(
+            ("liked", paper_id), lambda: similar_papers(self.searcher, paper_id, k=SIMILAR_DEPTH)
+        )
+
+    def _search(self, request: SearchRequest) -> list[Paper]:
+        """The hits' papers; none for a topic the searcher cannot read (say ``year:20``),
+        which must not stop everyone else's digest."""
+        try:
+            return [hit.paper for hit in search_papers(self.searcher, request).hits]
+        except InputError:
+            return []
+
+    def _cached(self, key: tuple[str, str | int], papers: Callable[[], list[Paper]]) -> Ranking:
+        if key not in self._cache:
+            self._cache[key] = self._in_period(papers())
+        return self._cache[key]
+
+    def _in_period(self, papers: Sequence[Paper]) -> Ranking:
+        """The period's candidates among the papers, in their order (scores are ranks)."""
+        kept = [p.id for p in papers if p.id in self._by_id]
+        return [(pid, -float(rank)) for rank, pid in enumerate(kept)]
 
 
 @dataclass(slots=True)
@@ -135,26 +169,24 @@ class Sizes:
 
 def compose(
     subscription: Subscription,
-    period: Period,
-    candidates: Iterable[Candidate],
+    ranker: InterestRanker,
     *,
     already_sent: set[int],
+    upvoted: Sequence[int] = (),
     sizes: Sizes,
 ) -> Digest:
     """The digest for one subscriber, skipping papers any earlier digest of theirs carried."""
-    fresh = [c for c in candidates if c.paper.id not in already_sent]
+    fresh = [c for c in ranker.candidates if c.paper.id not in already_sent]
     top, rest = fresh[: sizes.top], fresh[sizes.top :]
     interests = subscription.interests
     followed_names = {a.casefold() for a in interests.authors}
     followed = [c for c in rest if c.authors & followed_names][: sizes.personal]
-    shown = {c.paper.id for c in followed}
-    scored = [(overlap_score(c, interests), c) for c in rest if c.paper.id not in shown]
-    scored = [(s, c) for s, c in scored if s > 0]
-    scored.sort(key=lambda sc: (sc[0], sc[1].paper.upvotes), reverse=True)
+    taken = already_sent | {c.paper.id for c in (*top, *followed)}
+    personal = [c for c in ranker.rank(interests, upvoted) if c.paper.id not in taken]
     return Digest(
         subscription=subscription,
-        period=period,
+        period=ranker.period,
         top=[c.paper for c in top],
-        personal=[c.paper for _, c in scored[: sizes.personal]],
+        personal=[c.paper for c in personal[: sizes.personal]],
         followed=[c.paper for c in followed],
     )

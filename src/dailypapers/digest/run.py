@@ -14,8 +14,8 @@ from email.message import Message
 from email.utils import make_msgid
 
 from dailypapers.digest.compose import (
-    Candidate,
     Digest,
+    InterestRanker,
     Period,
     Sizes,
     compose,
@@ -61,27 +61,49 @@ class RunReport:
     paused: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the run knows of each subscription's past, by subscription id."""
+
+    sent: dict[int, set[int]]
+    upvoted: dict[int, list[int]]
+
+
 class DigestBuilder:
-    """Builds the digests of one period: candidates loaded once, links signed per subscriber."""
+    """Builds the digests of one period: candidates loaded and interests searched once per
+    run, links signed per subscriber."""
 
     def __init__(self, rt: Runtime, period: Period) -> None:
         self.rt = rt
         self.period = period
-        self.candidates: list[Candidate] = load_candidates(rt.engine, period)
+        self.ranker = InterestRanker(rt.searcher, period, load_candidates(rt.engine, period))
         self._signer = Signer.from_settings(rt.settings)
         s = rt.settings
         self._sizes = Sizes(top=s.digest_top_papers, personal=s.digest_personal_papers)
 
-    def already_sent(self, subs: list[Subscription]) -> dict[int, set[int]]:
-        """Per subscription, which of this period's papers earlier digests carried."""
-        with self.rt.engine.connect() as conn:
-            ids = [c.paper.id for c in self.candidates]
-            return store.sent_papers(conn, [s.id for s in subs], ids)
+    @property
+    def has_candidates(self) -> bool:
+        """Whether anything was featured in the period."""
+        return bool(self.ranker.candidates)
 
-    def build(self, sub: Subscription, already_sent: set[int]) -> Digest:
+    def history(self, subs: list[Subscription]) -> History:
+        """Per subscription, which of this period's papers earlier digests carried, and
+        which papers the subscriber upvoted on the site."""
+        with self.rt.engine.connect() as conn:
+            ids = [c.paper.id for c in self.ranker.candidates]
+            sub_ids = [s.id for s in subs]
+            return History(
+                store.sent_papers(conn, sub_ids, ids), store.upvoted_papers(conn, sub_ids)
+            )
+
+    def build(self, sub: Subscription, history: History) -> Digest:
         """The subscriber's digest for this period."""
         return compose(
-            sub, self.period, self.candidates, already_sent=already_sent, sizes=self._sizes
+            sub,
+            self.ranker,
+            already_sent=history.sent.get(sub.id, set()),
+            upvoted=history.upvoted.get(sub.id, []),
+            sizes=self._sizes,
         )
 
     def links(self, sub: Subscription) -> Links:
@@ -119,16 +141,16 @@ def send_digests(
     with rt.engine.connect() as conn:
         subs = store.active_subscriptions(conn, cadence, email=only_email)
     report = RunReport(subscribers=len(subs))
-    if not builder.candidates or not subs:
+    if not builder.has_candidates or not subs:
         report.empty = len(subs)
         return report
     outbox = Outbox(rt.engine, rt.settings)
     if not dry_run:
         outbox.recover()
-    sent_before = builder.already_sent(subs)
+    history = builder.history(subs)
     with Mailer(rt.settings) as mailer:
         for sub in subs:
-            digest = builder.build(sub, sent_before.get(sub.id, set()))
+            digest = builder.build(sub, history)
             if digest.is_empty:
                 report.empty += 1
                 continue
@@ -177,5 +199,5 @@ def preview(rt: Runtime, email: str, day: date) -> tuple[Digest, Rendered]:
     if sub is None:
         raise InputError("no subscription for that address")
     builder = DigestBuilder(rt, period_for(sub.interests.cadence, day))
-    digest = builder.build(sub, builder.already_sent([sub]).get(sub.id, set()))
+    digest = builder.build(sub, builder.history([sub]))
     return digest, builder.render(digest)

@@ -7,7 +7,7 @@ day is refused with a pointer to the existing entry, even when two arrive at onc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import InputError, SourceError
 from dailypapers.models import Paper, PaperRecord
+from dailypapers.runtime import Runtime
+from dailypapers.search.sync import semantic_search_enabled, sync
 from dailypapers.store import community
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv, upsert_papers
@@ -34,10 +36,12 @@ class AlreadyFeatured(InputError):
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """A paper that was just featured, and the day it is featured on."""
+    """A paper that was just featured, the day it is featured on, and whether the submission
+    brought it into the store (it then has no vector yet: see `make_findable`)."""
 
     paper: Paper
     feature_date: date
+    fetched: bool = False
 
 
 def submit(
@@ -47,16 +51,25 @@ def submit(
     parsed = parse_arxiv_id(text)
     if parsed is None:
         raise InputError(f"{text.strip()!r} is not an arXiv id or arXiv/Hugging Face paper URL")
-    paper_id = _find_or_fetch(engine, parsed.id, fetch)
+    paper_id, fetched = _find_or_fetch(engine, parsed.id, fetch)
     day = today or datetime.now(UTC).date()
-    return feature(engine, paper_id, day, user_id=user_id)
+    return replace(feature(engine, paper_id, day, user_id=user_id), fetched=fetched)
 
 
-def _find_or_fetch(engine: sa.Engine, arxiv_id: str, fetch: Fetch) -> int:
+def make_findable(rt: Runtime) -> None:
+    """Embed what has no vector yet (normally the one paper a submission just fetched, ~50 ms)
+    so that it is found by meaning too; nothing until semantic search was enabled with
+    `dailypapers reindex`. Keyword search needs no step: the database indexes the paper."""
+    if semantic_search_enabled(rt.engine):
+        sync(rt.engine, rt.embedder, rt.searcher.dense)
+
+
+def _find_or_fetch(engine: sa.Engine, arxiv_id: str, fetch: Fetch) -> tuple[int, bool]:
+    """The paper's id, and whether it had to be fetched (and stored) first."""
     with engine.connect() as conn:
         found = paper_id_for_arxiv(conn, arxiv_id)
     if found is not None:
-        return found
+        return found, False
     try:
         records = fetch([arxiv_id])
     except SourceError as exc:
@@ -64,7 +77,7 @@ def _find_or_fetch(engine: sa.Engine, arxiv_id: str, fetch: Fetch) -> int:
     if not records:
         raise InputError(f"arXiv has no paper {arxiv_id}")
     with transaction(engine) as conn:
-        return upsert_papers(conn, records[:1]).paper_ids[0]
+        return upsert_papers(conn, records[:1]).paper_ids[0], True
 
 
 def feature(engine: sa.Engine, paper_id: int, day: date, *, user_id: int) -> Submission:

@@ -10,7 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.store.schema import deliveries, delivery_papers, subscriptions, utcnow
+from dailypapers.store.schema import (
+    deliveries,
+    delivery_papers,
+    subscriptions,
+    users,
+    utcnow,
+    votes,
+)
 
 
 @dataclass(slots=True)
@@ -173,6 +180,32 @@ def _papers_by_delivery(conn: sa.Connection, delivery_ids: list[int]) -> dict[in
     found: dict[int, list[int]] = {}
     for row in conn.execute(q.order_by(delivery_papers.c.paper_id)):
         found.setdefault(row.delivery_id, []).append(row.paper_id)
+    return found
+
+
+def upvoted_papers(
+    conn: sa.Connection, subscription_ids: Sequence[int], *, per_subscriber: int = 20
+) -> dict[int, list[int]]:
+    """The papers each subscriber upvoted on the site, newest vote first: through the account
+    linked to the subscription, or the account with the same (confirmed) address."""
+    if not subscription_ids:
+        return {}
+    account = sa.or_(
+        users.c.id == subscriptions.c.user_id,
+        sa.func.lower(users.c.email) == subscriptions.c.email,
+    )
+    q = (
+        sa.select(subscriptions.c.id, votes.c.paper_id)
+        .join(users, account)
+        .join(votes, votes.c.user_id == users.c.id)
+        .where(subscriptions.c.id.in_(subscription_ids))
+        .order_by(votes.c.created_at.desc(), votes.c.id.desc())
+    )
+    found: dict[int, list[int]] = {}
+    for sub_id, paper_id in conn.execute(q):
+        liked = found.setdefault(sub_id, [])
+        if len(liked) < per_subscriber and paper_id not in liked:
+            liked.append(paper_id)
     return found
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -302,14 +302,18 @@ def submit(
     user: SignedIn,
     fetch: ArxivFetch,
     paper: Annotated[str, Form()],
+    background: BackgroundTasks,
 ) -> Response:
-    """Feature a paper on today's feed by arXiv id or URL; duplicates link to the entry."""
+    """Feature a paper on today's feed by arXiv id or URL; duplicates link to the entry. A
+    newly fetched paper is embedded after the response, so the redirect does not wait."""
     try:
         done = submissions.submit(engine, paper, user_id=user.id, fetch=fetch)
     except submissions.AlreadyFeatured as exc:
         return render(request, "submit.html", status_code=409, duplicate=exc, value=paper)
     except InputError as exc:
         return render(request, "submit.html", status_code=400, error=str(exc), value=paper)
+    if done.fetched:
+        background.add_task(submissions.make_findable, get_runtime(request))
     return RedirectResponse(paper_url(done.paper), status_code=303)
 
 
