@@ -9,19 +9,32 @@ bound parameters rendered by dailypapers.search.query (every word quoted).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 import sqlalchemy as sa
 
 from dailypapers.models import SearchFilters
-from dailypapers.search.query import Query, to_fts5, to_tsquery_parts
+from dailypapers.search.query import Query, to_fts5, to_tsquery_parts, without_stopwords
 from dailypapers.store.schema import papers
 from dailypapers.store.search import filter_clauses
 
 TITLE_WEIGHT = 2.0
 """BM25 column weight of the title relative to the abstract (1.0); see docs/search-quality.md."""
 AUTHORS_WEIGHT = 1.0
+ENOUGH_ALL_WORDS = 20
+"""Papers with every word that make the any-word query unnecessary (one default page).
+
+Scoring is the cost of a keyword query (FTS5 bm25() or ts_rank_cd per matching row), and a
+query matching *any* word scores a large share of a big store, while one matching *all* words
+scores few rows. So all words are tried first; any-word is the fallback for the long
+natural-language queries that match nothing with every word. On the eval collections the
+fallback almost always runs (their queries are sentences), so quality is unchanged there
+(docs/search-quality.md)."""
+MAX_RANKED = 20_000
+"""At most this many matches are scored, the newest (highest ids) first: a query whose words
+are in 300,000 of a million papers cost 270 ms to rank in full, 60 ms capped. Only queries
+that match more than this are affected, and the vector leg still searches every paper."""
 
 
 class KeywordIndex(Protocol):
@@ -56,17 +69,39 @@ class Fts5Index:
     def search(
         self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
     ) -> list[tuple[int, float]]:
-        expression = to_fts5(query)
-        if expression is None or k <= 0:
+        query = without_stopwords(query)
+        if query.is_empty or k <= 0:
             return []
-        rank = self._rank.label("rank")
-        q = (
-            sa.select(_FTS.c.rowid, rank)
-            .join(papers, papers.c.id == _FTS.c.rowid)
-            .where(_FTS_TABLE.op("MATCH")(expression), *filter_clauses(filters))
-            .order_by(rank, _FTS.c.rowid)
-            .limit(k)
+        return all_words_first(
+            lambda all_words: self._ranked(conn, query, all_words, k=k, filters=filters),
+            query,
+            k=k,
         )
+
+    def _ranked(
+        self,
+        conn: sa.Connection,
+        query: Query,
+        all_words: bool,
+        *,
+        k: int,
+        filters: SearchFilters,
+    ) -> list[tuple[int, float]]:
+        expression = to_fts5(query, require_all_terms=all_words)
+        if expression is None:
+            return []
+        newest = (
+            sa.select(_FTS.c.rowid, self._rank.label("rank"))
+            .where(_FTS_TABLE.op("MATCH")(expression))
+            .order_by(_FTS.c.rowid.desc())
+            .limit(MAX_RANKED)
+        )
+        if filters.active:
+            # Only then: joining papers costs a primary-key lookup per matching row.
+            newest = newest.join(papers, papers.c.id == _FTS.c.rowid)
+            newest = newest.where(*filter_clauses(filters))
+        found = newest.subquery()
+        q = sa.select(found.c.rowid, found.c.rank).order_by(found.c.rank, found.c.rowid).limit(k)
         # bm25() is lower-is-better; negate so every retriever agrees that higher is better.
         return [(row.rowid, -float(row.rank)) for row in conn.execute(q)]
 
@@ -91,9 +126,21 @@ class Fts5Index:
 _TSV: sa.ColumnClause[str] = sa.literal_column("papers.search_tsv")
 
 
-def _tsquery(query: Query) -> sa.ColumnElement[str] | None:
+def all_words_first(
+    ranked: Callable[[bool], list[tuple[int, float]]], query: Query, *, k: int
+) -> list[tuple[int, float]]:
+    """``ranked(True)`` (papers with every word) when it finds enough, else ``ranked(False)``
+    (any word); see ENOUGH_ALL_WORDS for why."""
+    if len(query.terms) > 1:
+        hits = ranked(True)
+        if len(hits) >= min(k, ENOUGH_ALL_WORDS):
+            return hits
+    return ranked(False)
+
+
+def _tsquery(query: Query, *, all_words: bool = False) -> sa.ColumnElement[str] | None:
     """``websearch_to_tsquery`` of the safe parts, AND-ed; None when nothing positive."""
-    parts = to_tsquery_parts(query)
+    parts = to_tsquery_parts(query, require_all_terms=all_words)
     pieces: list[sa.ColumnElement[str]] = [
         sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
         for text in (parts.all_of, parts.any_of)
@@ -114,8 +161,25 @@ class PostgresFullTextIndex:
     def search(
         self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
     ) -> list[tuple[int, float]]:
-        tsq = _tsquery(query)
-        if tsq is None or k <= 0:
+        if query.is_empty or k <= 0:
+            return []
+        return all_words_first(
+            lambda all_words: self._ranked(conn, query, all_words, k=k, filters=filters),
+            query,
+            k=k,
+        )
+
+    def _ranked(
+        self,
+        conn: sa.Connection,
+        query: Query,
+        all_words: bool,
+        *,
+        k: int,
+        filters: SearchFilters,
+    ) -> list[tuple[int, float]]:
+        tsq = _tsquery(query, all_words=all_words)
+        if tsq is None:
             return []
         rank = sa.func.ts_rank_cd(_TSV, tsq).label("rank")
         q = (

@@ -11,7 +11,7 @@ syntax: every word and phrase is rendered as a quoted string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dailypapers.errors import InputError
 
@@ -31,6 +31,45 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _WORD = re.compile(r"\w")
 _YEAR = re.compile(r"(?P<start>[0-9]{4})?(?P<range>\.\.)?(?P<end>[0-9]{4})?")
 _FILTERS = frozenset({"author", "cat", "year"})
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+"""Lucene's English stopwords. FTS5 indexes every word, so a query word like "of" matches
+nearly every paper and bm25() would be computed for all of them; see ``without_stopwords``."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +208,16 @@ def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def without_stopwords(query: Query) -> Query:
+    """``query`` with stopword terms dropped, unless every term is one ("to be or not to be").
+
+    For the FTS5 keyword leg only (PostgreSQL's english configuration drops them itself): they
+    add almost nothing to BM25 but make it score a large share of the store; phrases keep them.
+    """
+    kept = tuple(t for t in query.terms if t.lower() not in STOPWORDS)
+    return replace(query, terms=kept) if kept else query
+
+
 def _fts5_string(text: str) -> str:
     """An FTS5 string literal: inside double quotes every character is data, not syntax."""
     return '"' + text.replace('"', '""') + '"'
@@ -195,11 +244,14 @@ def to_fts5(query: Query, *, require_all_terms: bool = False) -> str | None:
     return expression
 
 
-def to_tsquery_parts(query: Query) -> TsQueryParts:
+def to_tsquery_parts(query: Query, *, require_all_terms: bool = False) -> TsQueryParts:
     """Strings for ``websearch_to_tsquery``: each word or phrase double-quoted (so ``or`` and a
-    leading ``-`` stay words), exclusions as ``-"..."``."""
+    leading ``-`` stay words), exclusions as ``-"..."``; words OR-ed unless all are required."""
+    quoted = [f'"{t}"' for t in query.terms]
     required = [f'"{p}"' for p in query.phrases] + [f'-"{e}"' for e in query.excluded]
-    words = " or ".join(f'"{t}"' for t in query.terms)
+    if require_all_terms:
+        required, quoted = quoted + required, []
+    words = " or ".join(quoted)
     if query.is_empty:
         required = []
     return TsQueryParts(all_of=" ".join(required) or None, any_of=words or None)
