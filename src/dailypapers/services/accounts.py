@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sqlalchemy as sa
@@ -18,8 +19,13 @@ MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,38}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-# Verifying against this when the user is unknown keeps sign-in timing the same either way.
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user is unknown, so sign-in takes as long either way;
+    made on first use rather than at import (a quarter second every CLI start)."""
+    return _hasher.hash("timing-equaliser")
 
 
 def _validate(username: str, email: str | None, password: str) -> None:
@@ -59,7 +65,7 @@ def authenticate(engine: sa.Engine, name_or_email: str, password: str) -> User |
     with engine.connect() as conn:
         user = users.find_user(conn, name_or_email)
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return None
     if not _verify(user.password_hash, password):
         return None
