@@ -65,9 +65,7 @@ class ArxivApiClient:
         """Release the HTTP connection pool (if this client created it)."""
         self._http.close()
 
-    def search(
-        self, category: str, since: date, until: date | None = None
-    ) -> Iterator[SourceItem]:
+    def search(self, category: str, since: date, until: date | None = None) -> Iterator[SourceItem]:
         """Papers in `category` submitted from `since` to `until` (default today), oldest first."""
         last = until or datetime.now(UTC).date()
         params = {
@@ -154,9 +152,7 @@ def _entry_item(entry: ET.Element, where: str) -> SourceItem:
         return Rejection(location, str(exc))
 
 
-def _entry_record(
-    entry: ET.Element, arxiv_id: str, version: int | None, title: str
-) -> PaperRecord:
+def _entry_record(entry: ET.Element, arxiv_id: str, version: int | None, title: str) -> PaperRecord:
     """Map an entry's fields; `published` is v1's date and `updated` the shown version's."""
     names = (_text(a, "atom:name", "") for a in entry.findall("atom:author", NS))
     return PaperRecord(
