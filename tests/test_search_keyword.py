@@ -35,6 +35,13 @@ def test_finds_stemmed_words_and_ranks_title_matches_first(store: Runtime) -> No
     assert paper_id(store, "2006.11239") in _ids(store, "denoise")
 
 
+def test_all_words_first_then_any_word(store: Runtime) -> None:
+    residual = {paper_id(store, "1512.03385"), paper_id(store, "9912.00001")}
+    both = _ids(store, "residual imagenet")
+    assert both[0] == paper_id(store, "1512.03385") and set(both) <= residual
+    assert set(_ids(store, "residual transformer")) >= residual | {paper_id(store, "1706.03762")}
+
+
 def test_phrase_and_exclusion(store: Runtime) -> None:
     assert set(_ids(store, '"residual networks"')) == {
         paper_id(store, "1512.03385"),

@@ -17,6 +17,7 @@ from dailypapers.search.query import (
     parse_query,
     to_fts5,
     to_tsquery_parts,
+    without_stopwords,
 )
 
 
@@ -102,6 +103,18 @@ def test_to_tsquery_parts() -> None:
         all_of='"neural net" -"large language" -"x"', any_of='"or" or "gpt"'
     )
     assert to_tsquery_parts(parse_query("-x")) == TsQueryParts(None, None)
+    assert to_tsquery_parts(parse_query('a "b c" -d'), require_all_terms=True) == TsQueryParts(
+        all_of='"a" "b c" -"d"', any_of=None
+    )
+
+
+def test_stopwords_leave_the_keyword_query_unless_nothing_else_is_left() -> None:
+    q = parse_query('The theory OF "state of the art" -the')
+    assert without_stopwords(q) == Query(
+        terms=("theory",), phrases=("state of the art",), excluded=("the",)
+    )
+    only_stopwords = parse_query("to be or not to be")
+    assert without_stopwords(only_stopwords) == only_stopwords
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,17 @@ real bundled model: syntax, filters, sorting, snippets, similar papers, hostile 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dailypapers.config import load_settings
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
-from dailypapers.search.embedder import Embedder, load_embedder
-from dailypapers.search.searcher import HybridSearcher
+from dailypapers.search.embedder import Embedder, load_embedder, model_id_for
+from dailypapers.search.searcher import Fusion, HybridSearcher
 from search_helpers import indexed_store, paper_id
 
 
@@ -121,3 +123,12 @@ def test_any_string_returns_a_page_or_an_input_error(store: Runtime, text: str) 
         assert "\n" not in str(exc)
     else:
         assert len(page.hits) <= 5
+
+
+def test_fusion_and_model_come_from_settings(tmp_path: Path) -> None:
+    rt = Runtime(load_settings(data_dir=tmp_path, search_fusion="convex", search_rrf_k=10))
+    try:
+        assert rt.searcher.fusion == Fusion(method="convex", rrf_k=10)
+        assert rt.searcher.dense.model_id == model_id_for("default")
+    finally:
+        rt.close()

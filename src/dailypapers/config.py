@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Records written per import transaction."
     )
+    embedding_model: str = Field(
+        default="default",
+        description="Embedding model of semantic search: `default` (the bundled "
+        "all-MiniLM-L6-v2, int8 ONNX) or a sentence-transformers model name or path. Vectors "
+        "of another model are not used; `dailypapers reindex` embeds every paper again.",
+    )
+    search_fusion: Literal["rrf", "convex"] = Field(
+        default="rrf",
+        description="How keyword and vector rankings are merged: rrf (reciprocal rank fusion, "
+        "ranks only) or convex (min-max normalised scores, half each); see "
+        "docs/search-quality.md.",
+    )
+    search_rrf_k: int = Field(
+        default=60,
+        ge=0,
+        description="RRF constant k: larger values flatten the advantage of the top ranks.",
+    )
 
     secret_key: str | None = Field(
         default=None,
@@ -204,7 +221,8 @@ def reference_markdown() -> str:
         "",
         "Generated from `src/dailypapers/config.py` by `python scripts/gen_docs.py`; a test",
         "checks it is current. Each setting is read from the environment variable shown, or",
-        f"from the same name in lower case (without the prefix) in the TOML file named by `{CONFIG_ENV}`.",
+        "from the same name in lower case (without the prefix) in the TOML file named by",
+        f"`{CONFIG_ENV}`.",
         "Environment variables win over the file.",
         "",
         "| variable | default | meaning |",

@@ -50,19 +50,21 @@ class Runtime:
         never embed do not pay for onnxruntime)."""
         from dailypapers.search.embedder import load_embedder
 
-        return load_embedder()
+        return load_embedder(self.settings.embedding_model)
 
     @cached_property
     def searcher(self) -> HybridSearcher:
         """The search entry point; cheap to build, the model loads on the first query."""
         from dailypapers.search.embedder import model_id_for
-        from dailypapers.search.searcher import build_searcher
+        from dailypapers.search.searcher import Fusion, build_searcher
 
+        settings = self.settings
         return build_searcher(
             self.engine,
-            self.settings.data_dir / "search",
+            settings.data_dir / "search",
             embedder=lambda: self.embedder,
-            model_id=model_id_for(),
+            model_id=model_id_for(settings.embedding_model),
+            fusion=Fusion(method=settings.search_fusion, rrf_k=settings.search_rrf_k),
         )
 
     def close(self) -> None:

@@ -251,7 +251,12 @@ def _merge_filters(query: Query, given: SearchFilters) -> SearchFilters:
 
 
 def build_searcher(
-    engine: sa.Engine, index_dir: Path, *, embedder: Callable[[], Embedder], model_id: str
+    engine: sa.Engine,
+    index_dir: Path,
+    *,
+    embedder: Callable[[], Embedder],
+    model_id: str,
+    fusion: Fusion | None = None,
 ) -> HybridSearcher:
     """The searcher for the engine's backend; ``embedder`` is called only when a query must be
     embedded, and ``model_id`` (known without loading the model) picks the stored vectors."""
@@ -260,4 +265,5 @@ def build_searcher(
         keyword=keyword_index_for(engine),
         dense=dense_index_for(engine, index_dir, model_id=model_id),
         embedder=embedder,
+        fusion=fusion,
     )
