@@ -56,3 +56,9 @@ def test_background_sync_makes_a_new_paper_findable_by_meaning(rt: Runtime) -> N
         rt.embedder.embed(["counting animals in aerial pictures"])[0], 5
     )
     assert pid in [paper_id for paper_id, _ in near]
+
+
+def test_nonsense_finds_nothing_although_every_vector_has_a_nearest_neighbour(rt: Runtime) -> None:
+    load_sample(rt)
+    assert rt.searcher.search("zzzqqq xqzv", limit=5).hits == []
+    assert rt.searcher.search("video diffusion models", limit=5).hits

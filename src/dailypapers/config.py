@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         ge=0,
         description="RRF constant k: larger values flatten the advantage of the top ranks.",
     )
+    search_min_similarity: float = Field(
+        default=0.25,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine below which a vector match is not a result (so nonsense finds "
+        "nothing); 0.25 is neutral or better on every eval collection.",
+    )
 
     secret_key: str | None = Field(
         default=None,

@@ -64,7 +64,11 @@ class Runtime:
             settings.data_dir / "search",
             embedder=lambda: self.embedder,
             model_id=model_id_for(settings.embedding_model),
-            fusion=Fusion(method=settings.search_fusion, rrf_k=settings.search_rrf_k),
+            fusion=Fusion(
+                method=settings.search_fusion,
+                rrf_k=settings.search_rrf_k,
+                min_similarity=settings.search_min_similarity,
+            ),
         )
 
     def close(self) -> None:

@@ -48,9 +48,15 @@ class Fusion:
     method: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
     alpha: float = 0.5
+    min_similarity: float = 0.0
 
     def fuse(self, keyword: Ranking, dense: Ranking) -> Ranking:
-        """One ranking from both legs (either may be empty)."""
+        """One ranking from both legs (either may be empty).
+
+        Vector hits below `min_similarity` (cosine) are dropped first: nearest neighbours
+        always exist, so without a floor a query of nonsense still "finds" papers.
+        """
+        dense = [(i, s) for i, s in dense if s >= self.min_similarity]
         if self.method == "convex":
             return convex([keyword, dense], alpha=self.alpha)
         return rrf([keyword, dense], k=self.rrf_k)
