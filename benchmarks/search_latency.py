@@ -8,6 +8,8 @@ Queries are word runs cut from real titles and go through the full path (parse, 
 embedding with the real model, HNSW, filters, fusion, snippets).
 
     python benchmarks/search_latency.py --sizes 10000 100000 [--cache FILE] [--queries 200]
+
+By default the sample's vectors come from the file shipped with it (no embedding needed).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from dailypapers.ingest.bundled import sample_files
+from dailypapers.ingest.bundled import SAMPLE_VECTORS, sample_files
 from dailypapers.ingest.loader import import_file
 from dailypapers.search.dense import UsearchFileIndex
 from dailypapers.search.embed_cache import CachedEmbedder
@@ -202,7 +204,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--cache", type=Path, help="embedding cache (.npz) for the sample")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=SAMPLE_VECTORS,
+        help="embedding cache (.npz) for the sample (default: the vectors shipped with it)",
+    )
     args = parser.parse_args()
     print(
         "SYNTHETIC STORES: titles/abstract sentences recombined from the bundled sample; vectors ="
@@ -210,7 +217,7 @@ def main() -> None:
     )
     sample = sample_papers()
     embedder = load_embedder()
-    cached = CachedEmbedder(embedder, args.cache) if args.cache else embedder
+    cached = CachedEmbedder(embedder, args.cache)
     vectors = cached.embed([paper_text(t, a) for t, a in sample])
     queries = queries_from(sample, args.queries, random.Random(7))
     for n in args.sizes:
