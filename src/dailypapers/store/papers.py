@@ -64,6 +64,7 @@ def _row(slot: _Slot) -> dict[str, Any]:
     row = {name: getattr(record, name) for name in _PAPER_FIELDS}
     row.update(
         title_key=title_key(record.title),
+        authors_text=", ".join(record.authors),
         imported_upvotes=record.upvotes,
         content_hash=slot.hash,
         arxiv_url=abs_url(record.arxiv_id) if record.arxiv_id else None,

@@ -57,6 +57,8 @@ papers = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("title_key", sa.String(512), nullable=False, index=True),
     sa.Column("abstract", sa.Text, nullable=False),
+    # Denormalised from paper_authors for the keyword index (see migration 0004).
+    sa.Column("authors_text", sa.Text, nullable=False, server_default=""),
     sa.Column("published_at", UtcDateTime(), nullable=True, index=True),
     sa.Column("updated_at", UtcDateTime(), nullable=True),
     sa.Column("arxiv_url", sa.Text, nullable=True),
