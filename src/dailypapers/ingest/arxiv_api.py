@@ -12,13 +12,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-
-import httpx
+from typing import Unpack
 
 from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import InputError, SourceError
 from dailypapers.ingest.normalize import clean_title, parse_timestamp
-from dailypapers.ingest.polite_http import Clock, PoliteHttp, Sleep
+from dailypapers.ingest.polite_http import PoliteClient, PoliteOptions
 from dailypapers.models import PaperRecord, Parsed, Rejection, SourceItem
 
 NS = {
@@ -29,41 +28,16 @@ NS = {
 ERROR_ID_PREFIX = "https://arxiv.org/api/errors"
 
 
-class ArxivApiClient:
+class ArxivApiClient(PoliteClient):
     """A polite client for arXiv's query API; close() it, or use it as a context manager."""
 
+    default_url = "https://export.arxiv.org/api/query"
+
     def __init__(
-        self,
-        base_url: str = "https://export.arxiv.org/api/query",
-        delay_seconds: float = 3.0,
-        max_retries: int = 4,
-        page_size: int = 100,
-        timeout: float = 30,
-        client: httpx.Client | None = None,
-        *,
-        sleep: Sleep | None = None,
-        clock: Clock | None = None,
+        self, base_url: str | None = None, *, page_size: int = 100, **options: Unpack[PoliteOptions]
     ) -> None:
-        self.base_url = base_url
+        super().__init__(base_url, **options)
         self.page_size = page_size
-        self._http = PoliteHttp(
-            delay_seconds=delay_seconds,
-            max_retries=max_retries,
-            timeout=timeout,
-            client=client,
-            sleep=sleep,
-            clock=clock,
-        )
-
-    def __enter__(self) -> ArxivApiClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the HTTP connection pool (if this client created it)."""
-        self._http.close()
 
     def search(self, category: str, since: date, until: date | None = None) -> Iterator[SourceItem]:
         """Papers in `category` submitted from `since` to `until` (default today), oldest first."""

@@ -15,12 +15,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
-import httpx
-
 from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import SourceError
 from dailypapers.ingest.normalize import clean_title, parse_timestamp, split_authors
-from dailypapers.ingest.polite_http import Clock, PoliteHttp, Sleep
+from dailypapers.ingest.polite_http import PoliteClient
 from dailypapers.models import PaperRecord, Parsed, Rejection, SourceItem
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -30,39 +28,11 @@ OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
 
-class OaiClient:
+class OaiClient(PoliteClient):
     """A polite OAI-PMH harvester for arXiv; close() it, or use it as a context manager."""
 
-    def __init__(
-        self,
-        base_url: str = "https://export.arxiv.org/oai2",
-        delay_seconds: float = 3.0,
-        max_retries: int = 4,
-        timeout: float = 60,
-        client: httpx.Client | None = None,
-        *,
-        sleep: Sleep | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self.base_url = base_url
-        self._http = PoliteHttp(
-            delay_seconds=delay_seconds,
-            max_retries=max_retries,
-            timeout=timeout,
-            client=client,
-            sleep=sleep,
-            clock=clock,
-        )
-
-    def __enter__(self) -> OaiClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the HTTP connection pool (if this client created it)."""
-        self._http.close()
+    default_url = "https://export.arxiv.org/oai2"
+    default_timeout = 60.0
 
     def harvest(
         self,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import ClassVar, Self, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -126,3 +127,42 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _describe(exc: httpx.TransportError) -> str:
     """A short reason: the exception's message, or its kind when it has none."""
     return str(exc) or type(exc).__name__
+
+
+class PoliteOptions(TypedDict, total=False):
+    """What an arXiv client passes through to its PoliteHttp."""
+
+    delay_seconds: float
+    max_retries: int
+    timeout: float
+    client: httpx.Client | None
+    sleep: Sleep | None
+    clock: Clock | None
+
+
+class PoliteClient:
+    """Base of the arXiv clients: one PoliteHttp, released by close() or a `with` block."""
+
+    default_url: ClassVar[str]
+    default_timeout: ClassVar[float] = 30.0
+
+    def __init__(self, base_url: str | None = None, **options: Unpack[PoliteOptions]) -> None:
+        self.base_url = base_url or self.default_url
+        self._http = PoliteHttp(
+            delay_seconds=options.get("delay_seconds", 3.0),
+            max_retries=options.get("max_retries", 4),
+            timeout=options.get("timeout", self.default_timeout),
+            client=options.get("client"),
+            sleep=options.get("sleep"),
+            clock=options.get("clock"),
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP connection pool (if this client created it)."""
+        self._http.close()
