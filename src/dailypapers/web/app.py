@@ -201,7 +201,7 @@ class AnonymousPageCache:
         hit = self._pages.get(key)
         if hit and time.monotonic() - hit[0] < CACHE_TTL_SECONDS:
             for message in hit[1]:
-                await send(message)
+                await send(_copy(message))
             return
         await self._render_and_keep(key, scope, receive, send)
 
@@ -218,7 +218,7 @@ class AnonymousPageCache:
         started = time.monotonic()
 
         async def keep(message: Message) -> None:
-            messages.append(dict(message))  # outer middleware edits the one it is sent
+            messages.append(_copy(message))  # outer middleware edits the one it is sent
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -228,3 +228,12 @@ class AnonymousPageCache:
             self._pages.move_to_end(key)
             while len(self._pages) > CACHE_MAX_PAGES:
                 self._pages.popitem(last=False)
+
+
+def _copy(message: Message) -> Message:
+    """A message whose header list is its own: outer middleware appends to the list it is
+    sent, which on a cached page would pile the same headers up on every replay."""
+    copied = dict(message)
+    if "headers" in copied:
+        copied["headers"] = list(copied["headers"])
+    return copied
