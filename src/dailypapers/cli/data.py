@@ -136,11 +136,7 @@ def fetch_arxiv(
     start, end = _window(since, until)
     with (
         runtime() as rt,
-        ArxivApiClient(
-            base_url=rt.settings.arxiv_api_url,
-            delay_seconds=rt.settings.arxiv_delay_seconds,
-            max_retries=rt.settings.arxiv_max_retries,
-        ) as client,
+        ArxivApiClient(base_url=rt.settings.arxiv_api_url, **_politeness(rt)) as client,
     ):
         _load_live(rt, client.search(category, start, end), f"arXiv {category}")
 
@@ -155,11 +151,7 @@ def fetch_oai(
     start, end = _window(since, until)
     with (
         runtime() as rt,
-        OaiClient(
-            base_url=rt.settings.arxiv_oai_url,
-            delay_seconds=rt.settings.arxiv_delay_seconds,
-            max_retries=rt.settings.arxiv_max_retries,
-        ) as client,
+        OaiClient(base_url=rt.settings.arxiv_oai_url, **_politeness(rt)) as client,
     ):
         _load_live(rt, client.harvest(set_spec, start, end), f"OAI {set_spec}")
 

@@ -60,16 +60,13 @@ _FTS = sa.table("papers_fts", sa.column("rowid", sa.Integer))
 _FTS_TABLE: sa.ColumnClause[str] = sa.literal_column("papers_fts")
 
 
-class Fts5Index:
-    """SQLite FTS5 with Porter stemming, ranked by bm25() with the title weighted up."""
-
-    def __init__(self, *, title_weight: float = TITLE_WEIGHT) -> None:
-        self._rank = sa.func.bm25(_FTS_TABLE, title_weight, 1.0, AUTHORS_WEIGHT)
+class _AllWordsFirst:
+    """The search shared by both indexes: all query words first, any word as the fallback."""
 
     def search(
         self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
     ) -> list[tuple[int, float]]:
-        query = without_stopwords(query)
+        query = self._prepare(query)
         if query.is_empty or k <= 0:
             return []
         return all_words_first(
@@ -77,6 +74,31 @@ class Fts5Index:
             query,
             k=k,
         )
+
+    def _prepare(self, query: Query) -> Query:
+        return query
+
+    def _ranked(
+        self,
+        conn: sa.Connection,
+        query: Query,
+        all_words: bool,
+        *,
+        k: int,
+        filters: SearchFilters,
+    ) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+
+class Fts5Index(_AllWordsFirst):
+    """SQLite FTS5 with Porter stemming, ranked by bm25() with the title weighted up."""
+
+    def __init__(self, *, title_weight: float = TITLE_WEIGHT) -> None:
+        self._rank = sa.func.bm25(_FTS_TABLE, title_weight, 1.0, AUTHORS_WEIGHT)
+
+    def _prepare(self, query: Query) -> Query:
+        """FTS5 has no stopword list; without this, "of" would match most of the store."""
+        return without_stopwords(query)
 
     def _ranked(
         self,
@@ -154,20 +176,9 @@ def _tsquery(query: Query, *, all_words: bool = False) -> sa.ColumnElement[str] 
     return combined
 
 
-class PostgresFullTextIndex:
+class PostgresFullTextIndex(_AllWordsFirst):
     """PostgreSQL full text over the generated ``search_tsv`` column (title A, abstract B),
     ranked by ts_rank_cd, which weighs A above B with its default weights."""
-
-    def search(
-        self, conn: sa.Connection, query: Query, *, k: int, filters: SearchFilters
-    ) -> list[tuple[int, float]]:
-        if query.is_empty or k <= 0:
-            return []
-        return all_words_first(
-            lambda all_words: self._ranked(conn, query, all_words, k=k, filters=filters),
-            query,
-            k=k,
-        )
 
     def _ranked(
         self,

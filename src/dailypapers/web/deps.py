@@ -19,6 +19,11 @@ from dailypapers.store.users import User
 from dailypapers.web import security
 
 
+def form_list(text: str) -> list[str]:
+    """A form field of items separated by commas or new lines, as a list."""
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
 class SignInRequired(Exception):
     """The page needs a signed-in user; the app redirects to /signin and back."""
 

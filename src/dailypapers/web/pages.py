@@ -30,6 +30,7 @@ from dailypapers.web.deps import (
     Searcher,
     SignedIn,
     csrf_protect,
+    form_list,
     get_runtime,
     rate_limit,
     render,
@@ -268,7 +269,7 @@ class SearchForm(BaseModel):
             query=self.q,
             since=parse_date(self.since) if self.since.strip() else None,
             until=parse_date(self.until) if self.until.strip() else None,
-            categories=tuple(_items(self.cat.replace(" ", ","))),
+            categories=tuple(form_list(self.cat.replace(" ", ","))),
             author=self.author.strip() or None,
             has_code=self.code,
             featured_only=self.featured,
@@ -329,10 +330,6 @@ def subscribe_form(request: Request) -> Response:
     return render(request, "subscribe.html", form={})
 
 
-def _items(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
-
-
 @router.post("/subscribe", dependencies=[Depends(rate_limit("auth"))])
 def subscribe(
     request: Request,
@@ -352,9 +349,9 @@ def subscribe(
     }
     interests = subscriptions.Interests(
         cadence=cadence,
-        topics=_items(topics),
-        authors=_items(authors),
-        categories=_items(categories),
+        topics=form_list(topics),
+        authors=form_list(authors),
+        categories=form_list(categories),
     )
     try:
         subscriptions.subscribe(

@@ -8,7 +8,6 @@ token is an InputError, shown by the app's error page.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -17,15 +16,9 @@ from fastapi.responses import HTMLResponse
 from dailypapers.errors import InputError
 from dailypapers.services import subscriptions as service
 from dailypapers.signing import InvalidToken
-from dailypapers.web.deps import get_runtime, render
+from dailypapers.web.deps import form_list, get_runtime, render
 
 router = APIRouter()
-_SPLIT = re.compile(r"[\n,]")
-
-
-def _items(text: str) -> list[str]:
-    """Form text, one item per line or comma, as a list."""
-    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
 
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
@@ -52,7 +45,8 @@ def manage_save(
     categories: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Save the manage form; invalid input shows the form again with the problem."""
-    wanted = service.Interests(cadence, _items(topics), _items(authors), _items(categories))
+    lists = (form_list(topics), form_list(authors), form_list(categories))
+    wanted = service.Interests(cadence, *lists)
     try:
         sub = service.update_interests(get_runtime(request), token, wanted)
     except InvalidToken:
