@@ -1,7 +1,8 @@
 """Queries behind the Hugging Face-compatible API: paged features, latest features, avatars.
 
-Feed entries are assembled by `features.featured_between`, one feature day at a time, so
-the comment counts and submitter names are computed in one place only.
+Feed entries are loaded by `features.features_by_key` for exactly the (paper, date) keys of
+a page, with the same row-to-entry code as the feeds, so comment counts and submitter names
+are computed in one place only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from dailypapers.models import FeedEntry
-from dailypapers.store.features import featured_between
+from dailypapers.store.features import features_by_key
 from dailypapers.store.schema import features, users
 
 FeatureKey = tuple[int, date]
@@ -57,9 +58,7 @@ def latest_features(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int
 
 def _entries(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[FeedEntry]:
     """The feed entries for (paper id, feature date) keys, in the order of the keys."""
-    by_key: dict[FeatureKey, FeedEntry] = {}
-    for day in sorted({d for _, d in keys}):
-        by_key.update(((e.paper.id, e.feature_date), e) for e in featured_between(conn, day, day))
+    by_key = {(e.paper.id, e.feature_date): e for e in features_by_key(conn, keys)}
     return [by_key[k] for k in keys if k in by_key]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -100,11 +100,30 @@ def latest_feature_date(conn: sa.Connection, *, on_or_before: date | None = None
 
 def featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEntry]:
     """Features with start <= date <= end, best first (upvotes, then newest submission)."""
-    ncomments = (
-        sa.select(comments.c.paper_id, sa.func.count().label("n"))
-        .where(comments.c.hidden.is_(False))
-        .group_by(comments.c.paper_id)
-        .subquery()
+    entries = _feed_entries(conn, features.c.feature_date.between(start, end))
+    entries.sort(key=lambda e: (e.paper.upvotes, e.submitted_at), reverse=True)
+    return entries
+
+
+def features_by_key(conn: sa.Connection, keys: Collection[tuple[int, date]]) -> list[FeedEntry]:
+    """The features with these (paper id, date) keys, in no set order; unknown keys are skipped.
+
+    For callers that page features themselves (the JSON API): loading whole feed days to
+    pick a few entries out of them cost far more than the page itself.
+    """
+    if not keys:
+        return []
+    key = sa.tuple_(features.c.paper_id, features.c.feature_date)
+    return _feed_entries(conn, key.in_(set(keys)))
+
+
+def _feed_entries(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[FeedEntry]:
+    """Feed entries of the features matching `where`, unordered: the one place where comment
+    counts (imported plus visible local ones) and submitter names are put together."""
+    local_comments = (
+        sa.select(sa.func.count())
+        .where(comments.c.paper_id == features.c.paper_id, comments.c.hidden.is_(False))
+        .scalar_subquery()
     )
     q = (
         sa.select(
@@ -114,15 +133,14 @@ def featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEn
             features.c.imported_comments,
             users.c.username,
             users.c.display_name,
-            sa.func.coalesce(ncomments.c.n, 0).label("local_comments"),
+            local_comments.label("local_comments"),
         )
         .outerjoin(users, users.c.id == features.c.submitted_by_id)
-        .outerjoin(ncomments, ncomments.c.paper_id == features.c.paper_id)
-        .where(features.c.feature_date.between(start, end))
+        .where(where)
     )
     rows = conn.execute(q).all()
     by_id = {p.id: p for p in get_papers(conn, [r.paper_id for r in rows])}
-    entries = [
+    return [
         FeedEntry(
             paper=by_id[r.paper_id],
             feature_date=r.feature_date,
@@ -133,8 +151,6 @@ def featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEn
         )
         for r in rows
     ]
-    entries.sort(key=lambda e: (e.paper.upvotes, e.submitted_at), reverse=True)
-    return entries
 
 
 def count_features(conn: sa.Connection) -> int:
