@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
 from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
+from dailypapers.store.database import transaction
+from dailypapers.store.schema import papers
 from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
 from web_helpers import seed, with_secret
@@ -116,6 +119,24 @@ def test_security_headers_and_no_cookie_for_anonymous_readers(client: TestClient
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
     assert "set-cookie" not in response.headers
+
+
+def test_anonymous_api_answers_are_cached_with_their_headers(
+    client: TestClient, rt: Runtime
+) -> None:
+    first = client.get("/api/daily_papers", params={"limit": 1})
+    assert first.headers["link"].startswith("<http://testserver/api/daily_papers?")
+    with transaction(rt.engine) as conn:  # as another process would write: the cache holds
+        conn.execute(sa.update(papers).values(imported_upvotes=papers.c.imported_upvotes + 7))
+    again = client.get(
+        "/api/daily_papers", params={"limit": 1}, headers={"Authorization": "Bearer token"}
+    )
+    assert again.content == first.content and again.headers["link"] == first.headers["link"]
+    next_page = client.get("/api/daily_papers", params={"limit": 1, "p": 1})
+    assert next_page.json() != first.json()  # the query string is part of the key
+    client.post("/signout")  # any write through this process clears the cache
+    after = client.get("/api/daily_papers", params={"limit": 1}).json()
+    assert after[0]["paper"]["upvotes"] == first.json()[0]["paper"]["upvotes"] + 7
 
 
 def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
