@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from dailypapers.models import SearchFilters
 from dailypapers.runtime import Runtime
-from dailypapers.search.keyword import keyword_index_for
+from dailypapers.search.keyword import Fts5Index, keyword_index_for
 from dailypapers.search.query import parse_query
-from search_helpers import PAPERS, add_papers, delete_paper, paper_id
+from search_helpers import PAPERS, add_papers, delete_paper, paper, paper_id
 
 NO_FILTERS = SearchFilters()
 
@@ -95,3 +95,57 @@ def test_fts_rebuild_restores_the_index(store: Runtime) -> None:
     with store.engine.begin() as conn:
         index.rebuild(conn)
     assert _ids(store, "diffusion") == [paper_id(store, "2006.11239")]
+
+
+def _fts5_ids(rt: Runtime, index: Fts5Index, text: str, k: int) -> list[int]:
+    with rt.engine.connect() as conn:
+        return [i for i, _ in index.search(conn, parse_query(text), k=k, filters=NO_FILTERS)]
+
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def common_words(rt: Runtime) -> Runtime:
+    """Papers where "model" and "network" are common and "zebra" is rare: the ids are in
+    insertion order, and the zebra papers differ in how often they say "zebra"."""
+    records = [
+        paper(f"2401.{i:05d}", f"Network model {i}", f"A model of a network, version {i}.")
+        for i in range(1, 7)
+    ] + [
+        paper("2401.10001", "Zebra network model", "A model of a network of zebra herds."),
+        paper("2401.10002", "Zebra zebra zebra", "A zebra network model for zebra zebra herds."),
+        paper("2401.10003", "Zebra stripes", "A network model of the stripes of a zebra."),
+    ]
+    add_papers(rt, records)
+    return rt
+
+
+@SQLITE_ONLY
+def test_common_words_must_match_but_only_rare_ones_are_scored(common_words: Runtime) -> None:
+    """Past the document-frequency limit a word filters without bm25() reading its postings:
+    papers with every word, ranked as by the rare word alone."""
+    capped = Fts5Index(scored_df_limit=4)
+    zebra = _fts5_ids(common_words, Fts5Index(), "zebra", k=3)
+    assert zebra[0] == paper_id(common_words, "2401.10002") and len(zebra) == 3
+    assert _fts5_ids(common_words, capped, "zebra model network", k=3) == zebra
+    stripes = paper_id(common_words, "2401.10003")
+    assert _fts5_ids(common_words, capped, "zebra model network -herds", k=1) == [stripes]
+
+
+@SQLITE_ONLY
+def test_only_common_words_rank_the_newest_matches_first(common_words: Runtime) -> None:
+    full = _fts5_ids(common_words, Fts5Index(), "network model", k=5)
+    newest = _fts5_ids(common_words, Fts5Index(scored_df_limit=4), "network model", k=5)
+    assert newest == sorted(newest, reverse=True) and len(newest) == 5
+    assert newest != full  # bm25 prefers the short "Network model N" papers
+
+
+@SQLITE_ONLY
+def test_the_any_word_fallback_scores_every_word(common_words: Runtime) -> None:
+    """Long questions (no paper has every word) keep full bm25: that is where the eval
+    collections' quality comes from, and dropping common words there lost up to half of it."""
+    text = "zebra network unicorn"
+    assert _fts5_ids(common_words, Fts5Index(scored_df_limit=4), text, k=20) == _fts5_ids(
+        common_words, Fts5Index(), text, k=20
+    )

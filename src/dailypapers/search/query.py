@@ -11,6 +11,7 @@ syntax: every word and phrase is rendered as a quoted string.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from dailypapers.errors import InputError
@@ -242,6 +243,11 @@ def to_fts5(query: Query, *, require_all_terms: bool = False) -> str | None:
     if query.excluded:
         expression = f"({expression}) NOT (" + " OR ".join(map(_fts5_string, query.excluded)) + ")"
     return expression
+
+
+def fts5_any_of(texts: Sequence[str]) -> str:
+    """A safe FTS5 MATCH expression for papers with any of ``texts`` (words or phrases)."""
+    return " OR ".join(map(_fts5_string, texts))
 
 
 def to_tsquery_parts(query: Query, *, require_all_terms: bool = False) -> TsQueryParts:
