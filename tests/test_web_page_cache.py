@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
@@ -41,6 +42,13 @@ class Site:
             await self.gate.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
+
+
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread for the whole session, where asyncio.run refuses to."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, scenario).result()
 
 
 async def request(cache: AnonymousPageCache, method: str = "GET", path: str = "/") -> bytes:
@@ -82,7 +90,7 @@ def test_concurrent_misses_share_one_render() -> None:
         assert await asyncio.gather(*tasks) == [b"v1"] * 16
         assert site.renders == 1
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 async def kept_then_aged(age: float) -> tuple[Site, AnonymousPageCache]:
@@ -107,7 +115,7 @@ def test_an_expired_page_is_served_stale_while_one_request_refreshes_it() -> Non
         assert await refresh == b"v2"
         assert await request(cache) == b"v2" and site.renders == 2
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_page_too_old_to_serve_stale_is_waited_for() -> None:
@@ -119,7 +127,7 @@ def test_a_page_too_old_to_serve_stale_is_waited_for() -> None:
         assert await asyncio.gather(*tasks) == [b"v2"] * 4
         assert site.renders == 2
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 async def write_during_a_render() -> tuple[Site, AnonymousPageCache, asyncio.Task[bytes]]:
@@ -139,7 +147,7 @@ def test_a_render_begun_before_a_write_is_not_kept() -> None:
         assert await request(cache) == b"v2"
         assert site.renders == 2
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_request_after_a_write_does_not_wait_for_a_render_begun_before_it() -> None:
@@ -150,4 +158,4 @@ def test_a_request_after_a_write_does_not_wait_for_a_render_begun_before_it() ->
         site.gate.set()
         assert await asyncio.gather(before, after) == [b"v1", b"v2"]
 
-    asyncio.run(scenario())
+    run(scenario())
