@@ -5,6 +5,7 @@ sample in a temporary data directory, then drives each URL with `wrk` when insta
 (`apt-get install -y wrk`), else with N concurrent httpx clients. Prints a table.
 
     .venv/bin/python benchmarks/web_load.py [--connections 16] [--seconds 10] [--workers N]
+        [--uncached]
 """
 
 from __future__ import annotations
@@ -64,14 +65,29 @@ def start_server(data_dir: Path, port: int, workers: int | None) -> subprocess.P
     raise SystemExit(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
 
 
-def run_wrk(url: str, connections: int, seconds: int) -> Result:
+UNCACHED_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+  return wrk.format(nil, wrk.path .. sep .. "_uncached=" .. counter .. "-" .. math.random(1e9))
+end
+"""
+"""Gives every request a query string of its own, so the page cache never answers it."""
+
+
+def run_wrk(url: str, connections: int, seconds: int, uncached: bool) -> Result:
     """Drive one URL with wrk (2 threads) and parse its latency distribution."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(UNCACHED_LUA)
+        script.flush()
+        extra = ["-s", script.name] if uncached else []
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -92,16 +108,18 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-async def _httpx_load(url: str, connections: int, seconds: int) -> Result:
+async def _httpx_load(url: str, connections: int, seconds: int, uncached: bool) -> Result:
     latencies: list[float] = []
     errors = 0
     stop = time.monotonic() + seconds
+    sep = "&" if "?" in url else "?"
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal errors
         while time.monotonic() < stop:
             t0 = time.perf_counter()
-            response = await client.get(url)
+            target = f"{url}{sep}_uncached={len(latencies)}-{os.urandom(4).hex()}"
+            response = await client.get(target if uncached else url)
             latencies.append((time.perf_counter() - t0) * 1000)
             errors += response.status_code >= 400
 
@@ -118,13 +136,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(url: str, connections: int, seconds: int, server_pid: int) -> Result:
+def measure(url: str, connections: int, seconds: int, server_pid: int, uncached: bool) -> Result:
     """wrk when available (it does not compete for the GIL), else httpx; plus server CPU/req."""
     before = _cpu_seconds(server_pid)
     if shutil.which("wrk"):
-        result = run_wrk(url, connections, seconds)
+        result = run_wrk(url, connections, seconds, uncached)
     else:
-        result = asyncio.run(_httpx_load(url, connections, seconds))
+        result = asyncio.run(_httpx_load(url, connections, seconds, uncached))
     cpu_ms = (_cpu_seconds(server_pid) - before) * 1000 / max(result.requests, 1)
     return replace(result, cpu_ms=cpu_ms)
 
@@ -135,6 +153,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="a unique query string per request, so every page is rendered (signed-in users)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
@@ -146,13 +169,18 @@ def main() -> None:
             paths = ["/", paper, "/search?q=diffusion", "/api/daily_papers"]
             for path in paths:
                 httpx.get(base + path, timeout=30)  # warm caches and connections
-            results = [measure(base + p, args.connections, args.seconds, proc.pid) for p in paths]
+            results = [
+                measure(base + p, args.connections, args.seconds, proc.pid, args.uncached)
+                for p in paths
+            ]
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     tool = "wrk" if shutil.which("wrk") else "httpx"
+    cache = "every request rendered (--uncached)" if args.uncached else "page cache on"
     print(
-        f"\n{args.connections} connections, {args.seconds}s per URL, {tool}, {os.cpu_count()} CPUs"
+        f"\n{args.connections} connections, {args.seconds}s per URL, {tool}, {os.cpu_count()} CPUs,"
+        f" {cache}"
     )
     head = (
         f"{'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU ms/req':>10}"
