@@ -139,6 +139,8 @@ def test_only_common_words_rank_the_newest_matches_first(common_words: Runtime) 
     newest = _fts5_ids(common_words, Fts5Index(scored_df_limit=4), "network model", k=5)
     assert newest == sorted(newest, reverse=True) and len(newest) == 5
     assert newest != full  # bm25 prefers the short "Network model N" papers
+    one_word = _fts5_ids(common_words, Fts5Index(scored_df_limit=4), "network", k=5)
+    assert one_word == newest  # one word: any word is every word
 
 
 @SQLITE_ONLY

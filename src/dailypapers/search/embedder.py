@@ -199,6 +199,9 @@ def _session(model_path: Path, threads: int | None) -> ort.InferenceSession:
     if threads is not None:
         options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning: a spinning thread holds a core that the
+    # search's keyword leg (running at the same time) needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(
         str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -44,8 +44,9 @@ MAX_RANKED = 20_000
 are in 300,000 of a million papers cost 270 ms to rank in full, 60 ms capped. Only queries
 that match more than this are affected, and the vector leg still searches every paper."""
 SCORED_DF_LIMIT = 25_000
-"""A query word (or phrase) is scored by bm25() only when each of its tokens is in at most this
-many papers; commoner words must still match but add nothing to the score.
+"""When every query word must match (all-words mode, or a single word), a word or phrase is
+scored by bm25() only if each of its tokens is in at most this many papers; commoner words
+must still match but add nothing to the score. The any-word fallback scores every word.
 
 FTS5 keeps no document frequencies: bm25() counts the papers that have each scored word by
 reading the word's whole posting list, on every query and whatever the LIMIT (about 30 ns a
@@ -141,7 +142,9 @@ class Fts5Index(_AllWordsFirst):
         if expression is None:
             return []
         items = (*query.terms, *query.phrases)
-        scored = [i for i in items if not all_words or self._cheap_to_score(conn, i)]
+        # Phrases are always required, so with at most one word every item must match.
+        every_item = all_words or len(query.terms) <= 1
+        scored = [i for i in items if not every_item or self._cheap_to_score(conn, i)]
         newest = self._newest(expression, filters)
         if len(scored) == len(items):
             found = newest.add_columns(self._rank.label("rank")).subquery()
