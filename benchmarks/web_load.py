@@ -1,8 +1,8 @@
 """Web load benchmark: requests/s and p50/p99 latency of the main pages under concurrency.
 
-Starts `dailypapers serve` (same worker count as `serve` picks: 1 on SQLite) on the bundled
-sample in a temporary data directory, then drives each URL with `wrk` when installed
-(`apt-get install -y wrk`), else with N concurrent httpx clients. Prints a table.
+Starts `dailypapers serve` (as many workers as `serve` picks: one per core, at most 4, on
+SQLite) on the bundled sample in a temporary data directory, then drives each URL with `wrk`
+when installed (`apt-get install -y wrk`), else with N concurrent httpx clients. Prints a table.
 
     .venv/bin/python benchmarks/web_load.py [--connections 16] [--seconds 10] [--workers N]
         [--uncached]
@@ -131,9 +131,26 @@ async def _httpx_load(url: str, connections: int, seconds: int, uncached: bool) 
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User+system CPU time of a process (Linux /proc), to report cost independent of load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User+system CPU time of a process and its descendants (the uvicorn workers), from
+    Linux /proc, to report cost independent of load."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 def measure(url: str, connections: int, seconds: int, server_pid: int, uncached: bool) -> Result:

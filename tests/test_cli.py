@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dailypapers.cli.admin import default_workers
+from dailypapers.config import Settings
 from recorded_http import RecordedServer, fixture_reply, recorded_http
 
 __all__ = ["recorded_http"]
@@ -164,3 +166,11 @@ def test_db_upgrade_keeps_data(env: dict[str, str], tmp_path: Path) -> None:
     before = json.loads(cli(env, "stats", "--json").stdout)
     assert "→" in cli(env, "db", "upgrade").stdout
     assert json.loads(cli(env, "stats", "--json").stdout) == before
+
+
+def test_serve_defaults_to_a_worker_per_core(settings: Settings) -> None:
+    """Rate limits live in the database, so SQLite gets several workers too."""
+    cores = os.cpu_count() or 1
+    sqlite = settings.resolved_database_url.startswith("sqlite")
+    assert default_workers(settings) == (min(4, cores) if sqlite else min(8, 2 * cores))
+    assert default_workers(settings.model_copy(update={"workers": 3})) == 3

@@ -95,8 +95,9 @@ class Settings(BaseSettings):
     workers: int | None = Field(
         default=None,
         ge=1,
-        description="Web server processes; empty means 1 on SQLite (one writer), "
-        "otherwise 2 per CPU core up to 8.",
+        description="Web server processes; empty means one per CPU core up to 4 on SQLite, "
+        "2 per core up to 8 on PostgreSQL. Rate limits are counted in the database, so they "
+        "hold across workers; each worker keeps its own anonymous page cache (5 s).",
     )
     cookie_secure: bool = Field(
         default=False, description="Mark the session cookie Secure (set when served over HTTPS)."

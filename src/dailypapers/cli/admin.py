@@ -32,12 +32,14 @@ def register(app: typer.Typer) -> None:
 
 
 def default_workers(settings: Settings) -> int:
-    """1 on SQLite (a single writer; more processes only queue on its lock), else 2/core ≤ 8."""
+    """One per core, at most 4, on SQLite (pages render in parallel; writes queue on its one
+    writer lock); 2 per core, at most 8, on PostgreSQL."""
     if settings.workers:
         return settings.workers
+    cores = os.cpu_count() or 1
     if settings.resolved_database_url.startswith("sqlite"):
-        return 1
-    return min(8, 2 * (os.cpu_count() or 1))
+        return min(4, cores)
+    return min(8, 2 * cores)
 
 
 def app_factory() -> object:
@@ -55,8 +57,8 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Worker processes (default: 1 on SQLite, whose single writer gains nothing "
-            "from more; 2 per CPU core, at most 8, on PostgreSQL)."
+            help="Worker processes (default: one per CPU core, at most 4, on SQLite; 2 per "
+            "core, at most 8, on PostgreSQL)."
         ),
     ] = None,
 ) -> None:

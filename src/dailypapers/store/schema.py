@@ -273,6 +273,16 @@ class PgVector(sa.types.UserDefinedType[Any]):
         return f"vector({EMBEDDING_DIM})"
 
 
+rate_limit_hits = sa.Table(
+    "rate_limit_hits",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window", sa.BigInteger, primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+)
+"""Hits per key and fixed window (seconds since the epoch // window length), shared by every
+web worker so that a limit holds whatever the number of processes."""
+
 paper_embeddings = sa.Table(
     "paper_embeddings",
     metadata,

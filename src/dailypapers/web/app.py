@@ -52,7 +52,7 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
     )
     app.state.runtime = runtime
     app.state.templates = _templates()
-    app.state.limiter = security.RateLimiter()
+    app.state.limiter = security.RateLimiter(runtime.engine)
     app.state.arxiv_fetch = arxiv_fetch or _live_fetch(runtime)
     app.add_middleware(AnonymousPageCache)  # innermost: sees the decoded session
     app.add_middleware(

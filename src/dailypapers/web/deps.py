@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from dailypapers.config import Settings
 from dailypapers.runtime import Runtime
@@ -114,7 +115,8 @@ def rate_limit(kind: str) -> Callable[[Request], Awaitable[None]]:
         limit = getattr(get_settings(request), f"rate_limit_{kind}_per_minute")
         uid = request.session.get("uid")
         who = f"u{uid}" if uid else f"ip{request.client.host if request.client else '?'}"
-        if not request.app.state.limiter.allow(f"{kind}:{who}", limit):
+        limiter = request.app.state.limiter
+        if not await run_in_threadpool(limiter.allow, f"{kind}:{who}", limit):
             raise RateLimited(kind)
 
     return check

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import deque
 from pathlib import Path
 
+import sqlalchemy as sa
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
+from dailypapers.store import rate_limits
+from dailypapers.store.database import transaction
 
 MIN_SECRET = 32
 SECRET_FILE = "secret_key"
@@ -77,35 +78,25 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
 
 
 class RateLimiter:
-    """In-process sliding-window limiter: at most `limit` hits per key per `window` seconds.
+    """At most `limit` hits per key per `window` seconds, counted in the database so that the
+    limit holds across every web worker (dailypapers.store.rate_limits)."""
 
-    Per process, so with N workers the effective limit is up to N times higher; it is a
-    brake on abuse, not an accounting system.
-    """
-
-    def __init__(self, *, window: float = 60.0) -> None:
+    def __init__(self, engine: sa.Engine, *, window: float = 60.0) -> None:
         self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self._engine = engine
 
     def allow(self, key: str, limit: int) -> bool:
-        """Record a hit for `key` and say whether it is within `limit` (0 means no limit)."""
+        """Record a hit for `key` and say whether it is within `limit` (0 means no limit).
+        Blocking (one short write transaction): call it from a worker thread."""
         if limit <= 0:
             return True
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return False
-            hits.append(now)
-            return True
+        with transaction(self._engine) as conn:
+            return rate_limits.hit(conn, key, limit=limit, window=self.window, now=time.time())
 
     def reset(self) -> None:
         """Forget all hits (tests)."""
-        with self._lock:
-            self._hits.clear()
+        with transaction(self._engine) as conn:
+            rate_limits.clear(conn)
 
 
 _CSP = (
