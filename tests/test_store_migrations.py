@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -51,7 +52,45 @@ def test_upgrade_from_0003_fills_authors_text_and_keeps_author_search(
         assert text == "Ada Lovelace, Grace Hopper"
         if engine.dialect.name == "sqlite":
             found = conn.exec_driver_sql(
-                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH 'authors:hopper'"
+                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH 'authors_text:hopper'"
             ).scalars()
             assert list(found) == [1]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_0006_indexes_the_papers_text_without_a_copy_and_keeps_it_current(
+    database_url: str,
+) -> None:
+    """Upgraded from 0005 with papers in it: the FTS5 index is rebuilt from papers, keeps no
+    content table of its own, and follows edits and deletes (FTS5's external-content
+    'delete' needs the old text, which the triggers pass)."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0005")
+        for pid, title in ((1, "Zebra herds"), (2, "Quokka smiles")):
+            conn.exec_driver_sql(
+                "INSERT INTO papers (id, title, title_key, abstract, ai_keywords, authors_text,"
+                " imported_upvotes, content_hash, created_at, modified_at) VALUES (?, ?, ?, 'A',"
+                " '[]', 'Ada', 0, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                (pid, title, title.lower()),
+            )
+    migrate.upgrade(engine)
+
+    def found(word: str) -> list[int]:
+        with engine.connect() as conn:
+            q = "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid"
+            return list(conn.exec_driver_sql(q, (word,)).scalars())
+
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+    assert "papers_fts_content" not in tables and "papers_fts" in tables
+    assert found("zebra") == [1] and found("ada") == [1, 2]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE papers SET title = 'Wombat herds' WHERE id = 1")
+        conn.exec_driver_sql("DELETE FROM papers WHERE id = 2")
+    assert found("zebra") == [] and found("wombat") == [1] and found("quokka") == []
+    with engine.connect() as conn:
+        check = "INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')"
+        conn.exec_driver_sql(check)  # raises if the index disagrees with papers
     engine.dispose()

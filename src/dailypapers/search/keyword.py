@@ -223,12 +223,8 @@ class Fts5Index(_AllWordsFirst):
         return set(conn.execute(q).scalars())
 
     def rebuild(self, conn: sa.Connection) -> None:
-        conn.exec_driver_sql("DELETE FROM papers_fts")
-        conn.exec_driver_sql(
-            "INSERT INTO papers_fts (rowid, title, abstract, authors) SELECT id, title, abstract,"
-            " (SELECT group_concat(name, ', ') FROM paper_authors WHERE paper_id = papers.id)"
-            " FROM papers"
-        )
+        """FTS5 re-reads its external content, the papers table (migration 0006)."""
+        conn.exec_driver_sql("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
 
 
 _TSV: sa.ColumnClause[str] = sa.literal_column("papers.search_tsv")
