@@ -148,20 +148,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def fts_mb(engine: sa.Engine) -> tuple[float, float]:
-    """MB of the FTS5 index that queries read (postings, doc sizes) and of its copy of the text
-    (papers_fts_content, never read by a search), from dbstat; (-1, -1) without dbstat."""
-    q = (
-        "SELECT SUM(CASE WHEN name = 'papers_fts_content' THEN 0 ELSE pgsize END),"
-        " SUM(CASE WHEN name = 'papers_fts_content' THEN pgsize ELSE 0 END)"
-        " FROM dbstat WHERE name LIKE 'papers_fts%'"
-    )
+def fts_mb(engine: sa.Engine) -> float:
+    """MB of the FTS5 index pages (dbstat), or -1 where SQLite lacks dbstat."""
     try:
         with engine.connect() as conn:
-            index, content = conn.exec_driver_sql(q).one()
+            q = "SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'papers_fts%'"
+            return float(conn.exec_driver_sql(q).scalar_one() or 0) / 2**20
     except sa.exc.OperationalError:
-        return -1.0, -1.0
-    return (index or 0) / 2**20, (content or 0) / 2**20
+        return -1.0
 
 
 def read_indexes(engine: sa.Engine, vector_folder: Path) -> None:
@@ -210,13 +204,11 @@ def run_size(
         after = rss_mb()
         embed_ms = [_embed_ms(embedder, q) for q in queries[:50]]
         index_file = sum(p.stat().st_size for p in (folder / "search").glob("*.usearch"))
-        fts_index, fts_text = fts_mb(engine)
         print(
             f"n={n:>9,}  build {built:6.0f} s  hybrid p50 {percentile(times, 50):6.1f} ms  "
             f"p99 {percentile(times, 99):6.1f} ms  (query embedding alone p50 "
             f"{percentile(embed_ms, 50):.1f} ms)  RSS +{after - before:6.0f} MB  "
-            f"usearch file {index_file / 2**20:6.0f} MB  FTS5 index {fts_index:6.0f} MB "
-            f"(+ text copy {fts_text:6.0f} MB)  "
+            f"usearch file {index_file / 2**20:6.0f} MB  FTS5 {fts_mb(engine):6.0f} MB  "
             f"db file {(folder / 'bench.sqlite3').stat().st_size / 2**20:6.0f} MB"
         )
         engine.dispose()

@@ -142,9 +142,7 @@ class Fts5Index(_AllWordsFirst):
         if expression is None:
             return []
         items = (*query.terms, *query.phrases)
-        # Phrases are always required, so with at most one word every item must match.
-        every_item = all_words or len(query.terms) <= 1
-        scored = [i for i in items if not every_item or self._cheap_to_score(conn, i)]
+        scored = [i for i in items if not all_words or self._cheap_to_score(conn, i)]
         newest = self._newest(expression, filters)
         if len(scored) == len(items):
             found = newest.add_columns(self._rank.label("rank")).subquery()
@@ -234,11 +232,11 @@ def all_words_first(
     ranked: Callable[[bool], list[tuple[int, float]]], query: Query, *, k: int
 ) -> list[tuple[int, float]]:
     """``ranked(True)`` (papers with every word) when it finds enough, else ``ranked(False)``
-    (any word); see ENOUGH_ALL_WORDS for why."""
-    if len(query.terms) > 1:
-        hits = ranked(True)
-        if len(hits) >= min(k, ENOUGH_ALL_WORDS):
-            return hits
+    (any word); see ENOUGH_ALL_WORDS for why. Phrases are always required, so with at most
+    one word the two are the same query and only the first runs."""
+    hits = ranked(True)
+    if len(query.terms) <= 1 or len(hits) >= min(k, ENOUGH_ALL_WORDS):
+        return hits
     return ranked(False)
 
 

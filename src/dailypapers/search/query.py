@@ -238,10 +238,10 @@ def to_fts5(query: Query, *, require_all_terms: bool = False) -> str | None:
     if require_all_terms:
         required.extend(words)
     elif words:
-        required.append("(" + " OR ".join(words) + ")")
+        required.append(f"({fts5_any_of(query.terms)})")
     expression = " AND ".join(required)
     if query.excluded:
-        expression = f"({expression}) NOT (" + " OR ".join(map(_fts5_string, query.excluded)) + ")"
+        expression = f"({expression}) NOT ({fts5_any_of(query.excluded)})"
     return expression
 
 
