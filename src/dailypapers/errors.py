@@ -15,3 +15,7 @@ class SourceError(DailyPapersError):
 
 class ConfigError(DailyPapersError):
     """A setting is missing or invalid."""
+
+
+class Forbidden(DailyPapersError):
+    """The viewer may see this but not change it (someone else's); the web answers 403."""

@@ -151,6 +151,8 @@ collections = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default="", server_default=""),
+    sa.Column("is_public", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     _created(),
     sa.UniqueConstraint("user_id", "name"),
 )
@@ -163,6 +165,7 @@ collection_items = sa.Table(
     ),
     sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("added_at", UtcDateTime(), nullable=False, default=utcnow),
+    sa.Index("ix_collection_items_paper_id", "paper_id"),
 )
 
 authorship_claims = sa.Table(

@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
-from dailypapers.errors import InputError
+from dailypapers.errors import Forbidden, InputError
 from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.models import PaperRecord
 from dailypapers.periods import iso_week
@@ -31,7 +31,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
-from dailypapers.web import api, auth, feeds, pages, security, subscriptions
+from dailypapers.web import api, auth, collections, feeds, pages, security, subscriptions
 from dailypapers.web.deps import RateLimited, SignInRequired, render
 from dailypapers.web.pages import paper_url
 
@@ -99,10 +99,12 @@ def _live_fetch(runtime: Runtime) -> Fetch:
 def _include_routers(app: FastAPI) -> None:
     # The JSON API and feeds go first so their paths win over the pages' catch-alls.
     app.include_router(api.router)
+    app.include_router(collections.api_router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(subscriptions.router)
+    app.include_router(collections.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -144,6 +146,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, str(exc))
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> Response:

@@ -16,9 +16,10 @@ from feedgen.feed import FeedGenerator
 
 from dailypapers import periods
 from dailypapers.models import FeedEntry, Paper
-from dailypapers.services import feed, hf_api
-from dailypapers.web.api import HfErrorRoute
-from dailypapers.web.deps import Engine, Searcher
+from dailypapers.services import collections, feed, hf_api
+from dailypapers.services.papers import NotFound
+from dailypapers.web.api import HfErrorRoute, error_response
+from dailypapers.web.deps import CurrentUser, Engine, Searcher
 from dailypapers.web.pages import paper_url
 
 Format = Literal["rss", "atom"]
@@ -129,3 +130,19 @@ def search_rss(
     hits = hf_api.find_papers(engine, searcher, q, limit=SEARCH_ITEMS)
     items = [_Item(p, f.submitted_at if f else p.published_at) for p, f in hits]
     return _render(request, _Channel(f"Search: {q}", f"Papers matching {q!r}.", items), "rss")
+
+
+@router.get("/feeds/collections/{cid}.xml", response_class=Response)
+def collection_rss(cid: int, request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """RSS 2.0 of a collection, newest additions first; a private one is 404 except to its
+    owner's own session."""
+    try:
+        shown = collections.view(engine, cid, viewer_id=user.id if user else None)
+    except NotFound as exc:
+        return error_response(404, str(exc))
+    c = shown.collection
+    description = c.description or f"Papers collected by {c.owner}."
+    items = [_Item(item.paper, item.added_at) for item in shown.papers]
+    return _render(
+        request, _Channel(f"{c.name} · collection by {c.owner}", description, items), "rss"
+    )

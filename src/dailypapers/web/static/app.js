@@ -27,6 +27,16 @@
     });
   }
 
+  // A refused form inside [data-swap-errors] shows the answer (it carries the message).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var target = event.detail.target;
+    if (status >= 400 && status < 500 && target && target.closest && target.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.target;
     if (event.detail.successful && form.hasAttribute && form.hasAttribute("data-reset-on-success")) {
