@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     arxiv_max_retries: int = Field(
         default=4, ge=0, le=20, description="Retries (with backoff) on arXiv 5xx and timeouts."
     )
+    hf_api_url: str = Field(
+        default="https://huggingface.co",
+        description="Hugging Face-compatible daily feed that `fetch hf` and the `hf` sync "
+        "source read (`{url}/api/daily_papers`); another dailypapers instance works too.",
+    )
+    hf_delay_seconds: float = Field(
+        default=1.0, ge=0, description="Pause between requests to the daily feed."
+    )
+    hf_max_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries (with backoff) on feed 429/5xx and timeouts."
+    )
+    hf_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for one daily-feed answer."
+    )
     import_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Records written per import transaction."
     )

@@ -14,13 +14,17 @@ from dailypapers.store import migrate
 from dailypapers.store.database import create_engine
 
 if TYPE_CHECKING:
+    from dailypapers.ingest.arxiv_api import ArxivApiClient
+    from dailypapers.ingest.arxiv_oai import OaiClient
+    from dailypapers.ingest.hf_feed import HfFeedClient
     from dailypapers.search.embedder import Embedder
     from dailypapers.search.searcher import HybridSearcher
 
 
 @dataclass
 class Runtime:
-    """Holds the settings and the database engine; no logic beyond building them."""
+    """Holds the settings, the database engine and builds the clients of outside sources;
+    no logic beyond building them."""
 
     settings: Settings
     engine: sa.Engine = field(init=False)
@@ -69,6 +73,40 @@ class Runtime:
                 rrf_k=settings.search_rrf_k,
                 min_similarity=settings.search_min_similarity,
             ),
+        )
+
+    def arxiv_client(self, *, max_retries: int | None = None) -> ArxivApiClient:
+        """An arXiv API client as configured (URL, politeness); close it after use."""
+        from dailypapers.ingest.arxiv_api import ArxivApiClient
+
+        settings = self.settings
+        return ArxivApiClient(
+            base_url=settings.arxiv_api_url,
+            delay_seconds=settings.arxiv_delay_seconds,
+            max_retries=settings.arxiv_max_retries if max_retries is None else max_retries,
+        )
+
+    def oai_client(self) -> OaiClient:
+        """An arXiv OAI-PMH harvester as configured; close it after use."""
+        from dailypapers.ingest.arxiv_oai import OaiClient
+
+        settings = self.settings
+        return OaiClient(
+            base_url=settings.arxiv_oai_url,
+            delay_seconds=settings.arxiv_delay_seconds,
+            max_retries=settings.arxiv_max_retries,
+        )
+
+    def hf_feed_client(self, endpoint: str | None = None) -> HfFeedClient:
+        """A daily-feed client for `endpoint` (default: the configured one); close it after."""
+        from dailypapers.ingest.hf_feed import HfFeedClient
+
+        settings = self.settings
+        return HfFeedClient(
+            base_url=endpoint or settings.hf_api_url,
+            delay_seconds=settings.hf_delay_seconds,
+            max_retries=settings.hf_max_retries,
+            timeout=settings.hf_timeout_seconds,
         )
 
     def close(self) -> None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
 
 from dailypapers.cli.common import byte_progress, console, count_progress, print_json, runtime
 from dailypapers.cli.search import after_import
-from dailypapers.errors import InputError
-from dailypapers.ingest.arxiv_api import ArxivApiClient
-from dailypapers.ingest.arxiv_oai import OaiClient
+from dailypapers.errors import InputError, SourceError
 from dailypapers.ingest.bundled import SAMPLE_VECTORS, sample_files
 from dailypapers.ingest.detect import READERS
+from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeedEntry, ImportReport, SourceItem
 from dailypapers.periods import month_range, parse_date, week_range
@@ -25,7 +25,10 @@ from dailypapers.search.sync import seed
 from dailypapers.services import feed
 from dailypapers.store import migrate
 
-fetch_app = typer.Typer(help="Fetch papers live from arXiv.", no_args_is_help=True)
+fetch_app = typer.Typer(
+    help="Fetch papers live from arXiv or a Hugging Face-compatible daily feed.",
+    no_args_is_help=True,
+)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 FORMATS = sorted(READERS)
@@ -134,10 +137,7 @@ def fetch_arxiv(
 ) -> None:
     """Fetch a category's new submissions from the arXiv API (3 s between requests)."""
     start, end = _window(since, until)
-    with (
-        runtime() as rt,
-        ArxivApiClient(base_url=rt.settings.arxiv_api_url, **_politeness(rt)) as client,
-    ):
+    with runtime() as rt, rt.arxiv_client() as client:
         _load_live(rt, client.search(category, start, end), f"arXiv {category}")
 
 
@@ -149,19 +149,46 @@ def fetch_oai(
 ) -> None:
     """Harvest arXiv metadata over OAI-PMH, following resumption tokens."""
     start, end = _window(since, until)
-    with (
-        runtime() as rt,
-        OaiClient(base_url=rt.settings.arxiv_oai_url, **_politeness(rt)) as client,
-    ):
+    with runtime() as rt, rt.oai_client() as client:
         _load_live(rt, client.harvest(set_spec, start, end), f"OAI {set_spec}")
 
 
-def _politeness(rt: Runtime) -> dict[str, Any]:
-    """arXiv's rules as configured: the pause between requests and the retry budget."""
-    return {
-        "delay_seconds": rt.settings.arxiv_delay_seconds,
-        "max_retries": rt.settings.arxiv_max_retries,
-    }
+@fetch_app.command("hf")
+def fetch_hf(
+    since: DateOption,
+    until: UntilOption = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL of the feed (default DAILYPAPERS_HF_API_URL, https://huggingface.co);"
+            " another dailypapers instance works too."
+        ),
+    ] = None,
+) -> None:
+    """Mirror a daily feed day by day, as `import` does the HF archive files; safe to rerun."""
+    start, end = _window(since, until)
+    _check_endpoint(endpoint)
+    with runtime() as rt, rt.hf_feed_client(endpoint) as client:
+        with count_progress() as progress:
+            task = progress.add_task(f"daily feed {client.endpoint}", total=None)
+            result = mirror(
+                rt.engine,
+                client,
+                start,
+                end,
+                batch_size=rt.settings.import_batch_size,
+                on_page=lambda _day, n: progress.advance(task, n),
+            )
+        _print_report(result.report, title=f"Daily feed, {start} … {end}")
+        console.print(f"days complete: {result.days}", highlight=False)
+        after_import(rt)
+    if result.error:
+        raise SourceError(f"{result.error} (stopped; the days before it are imported)")
+
+
+def _check_endpoint(endpoint: str | None) -> None:
+    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise InputError(f"--endpoint {endpoint!r}: give an http(s) URL")
 
 
 def _window(since: str, until: str | None) -> tuple[date, date]:

@@ -24,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.errors import Forbidden, InputError
-from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.models import PaperRecord
 from dailypapers.periods import iso_week
 from dailypapers.runtime import Runtime
@@ -83,14 +82,11 @@ def _templates() -> Jinja2Templates:
 
 
 def _live_fetch(runtime: Runtime) -> Fetch:
-    """Look ids up on the arXiv API configured in settings (one polite client per call)."""
+    """Look ids up on the arXiv API configured in settings (one polite client per call, with
+    one retry: a visitor is waiting)."""
 
     def fetch(ids: list[str]) -> list[PaperRecord]:
-        with ArxivApiClient(
-            base_url=runtime.settings.arxiv_api_url,
-            delay_seconds=runtime.settings.arxiv_delay_seconds,
-            max_retries=1,
-        ) as client:
+        with runtime.arxiv_client(max_retries=1) as client:
             return client.fetch_ids(ids)
 
     return fetch
