@@ -196,6 +196,40 @@ class Settings(BaseSettings):
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = Field(default="friday", description="Day on which `serve` sends weekly digests.")
 
+    sync_sources: str = Field(
+        default="",
+        description="What `serve` (and `dailypapers sync`) keeps current, separated by spaces: "
+        "`hf` (the daily feed at HF_API_URL) and `arxiv:CAT,CAT` (new submissions in those "
+        'arXiv categories), e.g. "hf arxiv:cs.CL,cs.LG". Empty: no scheduled sync.',
+    )
+    sync_hf_interval_minutes: int = Field(
+        default=60, ge=1, description="Minutes between syncs of the daily feed."
+    )
+    sync_arxiv_hour: int = Field(
+        default=1,
+        ge=0,
+        le=23,
+        description="UTC hour after which the daily arXiv sync runs (arXiv announces new "
+        "submissions at 00:00 UTC, Sunday to Thursday).",
+    )
+    sync_first_days: int = Field(
+        default=3,
+        ge=1,
+        le=366,
+        description="How many days back the first sync of a source fetches; later runs "
+        "resume from the last day they completed (re-reading it, as its counts still move).",
+    )
+    sync_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often `serve` checks whether a sync is due."
+    )
+    lease_ttl_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="Lifetime of the database lease that keeps each background job (sync, "
+        "digests, embedding) on one node; renewed every third of it, so a dead node's jobs "
+        "move to another within about this long plus a renewal.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

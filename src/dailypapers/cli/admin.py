@@ -18,7 +18,9 @@ from dailypapers.digest.scheduler import DigestScheduler
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.search.sync import BackgroundSync
-from dailypapers.services import accounts
+from dailypapers.services import accounts, leases
+from dailypapers.services.leases import LeaseKeeper
+from dailypapers.services.sync import SyncScheduler, parse_sources
 from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
 
@@ -85,12 +87,23 @@ def serve(
 
 @contextmanager
 def _background_jobs(settings: Settings) -> Iterator[None]:
-    """Vector sync, and digests if scheduled, in this (parent) process: several web workers
-    never start several of either."""
+    """Vector sync, scheduled syncs and digests in this (parent) process, each under a
+    database lease: several web workers, or several nodes on one PostgreSQL, never run two
+    of any."""
     rt = Runtime(settings)
-    jobs: list[BackgroundSync | DigestScheduler] = [BackgroundSync(rt)]
+    keeper = LeaseKeeper(
+        rt.engine, (leases.EMBEDDING, leases.SYNC, leases.DIGESTS), ttl=settings.lease_ttl_seconds
+    )
+    keeper.start()
+    jobs: list[BackgroundSync | DigestScheduler | SyncScheduler] = [
+        BackgroundSync(rt, gate=lambda: keeper.holds(leases.EMBEDDING))
+    ]
+    sources = parse_sources(settings.sync_sources)
+    if sources:
+        jobs.append(SyncScheduler(rt, node=keeper.holder, gate=lambda: keeper.holds(leases.SYNC)))
+        console.print(f"Syncing {' '.join(s.key for s in sources)} (see `dailypapers sync status`)")
     if settings.digest_schedule:
-        jobs.append(DigestScheduler(rt))
+        jobs.append(DigestScheduler(rt, gate=lambda: keeper.holds(leases.DIGESTS)))
         console.print(f"Digests scheduled daily at {settings.digest_hour:02d}:00 UTC")
     for job in jobs:
         job.start()
@@ -99,6 +112,7 @@ def _background_jobs(settings: Settings) -> Iterator[None]:
     finally:
         for job in jobs:
             job.stop(timeout=5)
+        keeper.stop(timeout=5)
         rt.close()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 
 from dailypapers.config import Settings
@@ -40,9 +41,16 @@ def due_runs(now: datetime, settings: Settings) -> list[tuple[str, date]]:
 class DigestScheduler:
     """A daemon thread that sends due digests; `start()` from serve, `stop()` on shutdown."""
 
-    def __init__(self, rt: Runtime, *, check_seconds: float = CHECK_SECONDS) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        check_seconds: float = CHECK_SECONDS,
+        gate: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._rt = rt
         self._check_seconds = check_seconds
+        self._gate = gate  # in `serve`: whether this node holds the `digests` lease
         self._stop = threading.Event()
         self._done: set[tuple[str, date]] = set()
         self._thread = threading.Thread(target=self._loop, name="digest-scheduler", daemon=True)
@@ -63,6 +71,8 @@ class DigestScheduler:
 
     def tick(self, now: datetime) -> None:
         """Send every due run not yet completed; errors are logged, never raised."""
+        if not self._gate():
+            return
         for run in due_runs(now, self._rt.settings):
             if run in self._done or self._stop.is_set():
                 continue

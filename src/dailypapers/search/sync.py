@@ -143,9 +143,12 @@ class BackgroundSync:
     is enabled (vectors exist), so a large store is never embedded by surprise.
     """
 
-    def __init__(self, rt: Runtime, *, interval: float = 60.0) -> None:
+    def __init__(
+        self, rt: Runtime, *, interval: float = 60.0, gate: Callable[[], bool] = lambda: True
+    ) -> None:
         self._rt = rt
         self._interval = interval
+        self._gate = gate  # in `serve`: whether this node holds the `embedding` lease
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vector-sync", daemon=True)
 
@@ -165,7 +168,7 @@ class BackgroundSync:
     def tick(self) -> SyncReport | None:
         """One pass: embed what is stale if semantic search is on; errors are logged."""
         rt = self._rt
-        if not semantic_search_enabled(rt.engine):
+        if not self._gate() or not semantic_search_enabled(rt.engine):
             return None
         try:
             report = sync(rt.engine, rt.embedder, rt.searcher.dense)

@@ -286,6 +286,47 @@ rate_limit_hits = sa.Table(
 """Hits per key and fixed window (seconds since the epoch // window length), shared by every
 web worker so that a limit holds whatever the number of processes."""
 
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("node", sa.String(200), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # running, ok, failed
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("resolved", sa.Integer, nullable=False),
+    sa.Column("fetched_until", sa.Date, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_sync_runs_source", "source", "started_at"),
+)
+"""One row per scheduled or manual sync of a source: what it fetched, up to which day (the
+next run resumes there) and, if it stopped, why."""
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+"""Who runs a background job (sync, digests, embedding) until when; a holder renews well
+before `expires_at`, so a row past it belongs to a node that died and may be taken."""
+
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+"""Counters bumped on every write that pages show (`pages`), so each node's page cache can
+tell that another node wrote since it rendered."""
+
 paper_embeddings = sa.Table(
     "paper_embeddings",
     metadata,

@@ -30,7 +30,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
-from dailypapers.web import api, auth, collections, feeds, pages, security, subscriptions
+from dailypapers.web import admin, api, auth, collections, feeds, pages, security, subscriptions
 from dailypapers.web.deps import RateLimited, SignInRequired, render
 from dailypapers.web.pages import paper_url
 
@@ -100,6 +100,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(subscriptions.router)
+    app.include_router(admin.router)
     app.include_router(collections.router)
 
     @app.get("/docs", include_in_schema=False)

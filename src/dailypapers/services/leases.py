@@ -1,0 +1,113 @@
+"""Keep each background job on exactly one node: a thread that takes and renews leases.
+
+Every `serve` process runs one LeaseKeeper over the same job names. Each heartbeat (a third
+of the lease's lifetime) it renews the leases it holds and tries to take the free or
+expired ones, so while its holder lives a lease never lapses, and when the holder dies
+another node takes it within one lifetime plus one heartbeat. Jobs ask `holds(name)`
+before each piece of work. A node that cannot reach the database stops claiming to hold
+anything once its leases would have expired, so two nodes never both believe they hold one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from dailypapers.store import leases
+from dailypapers.store.database import transaction
+from dailypapers.store.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+SYNC, DIGESTS, EMBEDDING = "sync", "digests", "embedding"
+"""The background jobs of `serve`, each under a lease of that name."""
+
+
+def node_name() -> str:
+    """This process, readably and uniquely: host, pid and a random tail (pids get reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class LeaseKeeper:
+    """Holds what leases it can among `names` for this node, renewing them in a thread."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        names: Iterable[str],
+        *,
+        ttl: float,
+        holder: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.names = tuple(names)
+        self.ttl = ttl
+        self.holder = holder or node_name()
+        self._clock = clock
+        self._valid_until: dict[str, float] = {}  # local clock: when a held lease lapses
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lease-keeper", daemon=True)
+
+    def start(self) -> None:
+        """Take what is free now, then keep renewing in the background."""
+        self.beat()
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop renewing and hand every held lease back, so another node takes over now."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        with self._lock:
+            held, self._valid_until = list(self._valid_until), {}
+        try:
+            with transaction(self.engine) as conn:
+                for name in held:
+                    leases.release(conn, name, self.holder)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("could not release leases (they expire by themselves): %s", exc)
+
+    def holds(self, name: str) -> bool:
+        """Whether this node may run `name` now (its lease is held and not yet lapsed)."""
+        with self._lock:
+            return self._clock() < self._valid_until.get(name, 0.0)
+
+    def beat(self) -> None:
+        """Renew or take each lease once; a database error just lets the leases lapse."""
+        for name in self.names:
+            started = self._clock()
+            try:
+                with transaction(self.engine) as conn:
+                    won = leases.acquire(conn, name, self.holder, ttl=self.ttl, now=utcnow())
+            except sa.exc.IntegrityError:
+                won = False  # another node inserted it first
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("lease %s not renewed: %s", name, exc)
+                continue
+            with self._lock:
+                had = name in self._valid_until and self._clock() < self._valid_until[name]
+                if won:
+                    self._valid_until[name] = started + self.ttl
+                else:
+                    self._valid_until.pop(name, None)
+            if won and not had:
+                log.info("this node (%s) now runs %s", self.holder, name)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            self.beat()
+
+
+def current_leases(engine: sa.Engine) -> list[leases.Lease]:
+    """Every lease and its holder (admin page, tests)."""
+    with engine.connect() as conn:
+        return leases.all_leases(conn)
