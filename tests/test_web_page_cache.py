@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from dailypapers.web.app import CACHE_STALE_SECONDS, CACHE_TTL_SECONDS, AnonymousPageCache
+from dailypapers.web.page_cache import CACHE_STALE_SECONDS, CACHE_TTL_SECONDS, AnonymousPageCache
 
 
 class Clock:
@@ -157,5 +157,35 @@ def test_a_request_after_a_write_does_not_wait_for_a_render_begun_before_it() ->
         assert site.renders == 2  # rendering anew, not waiting for the old render
         site.gate.set()
         assert await asyncio.gather(before, after) == [b"v1", b"v2"]
+
+    run(scenario())
+
+
+class Counter:
+    """The shared generation as a plain counter (the database's is tested on two real nodes
+    in test_two_nodes.py)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def read(self) -> int | None:
+        return self.value
+
+    def bump(self) -> None:
+        self.value += 1
+
+
+def test_a_write_through_another_process_drops_this_ones_pages_at_once() -> None:
+    async def scenario() -> None:
+        site, shared = Site(), Counter()
+        site.gate.set()
+        node_a = AnonymousPageCache(site, clock=Clock(), shared=shared)
+        node_b = AnonymousPageCache(site, clock=Clock(), shared=shared)
+        assert await request(node_b) == b"v1" and await request(node_b) == b"v1"
+        assert site.renders == 1
+        assert await request(node_a, "POST", "/vote") == b"saved"
+        assert shared.value == 1
+        assert await request(node_b) == b"v2"  # well within the TTL, yet not the old copy
+        assert await request(node_b) == b"v2" and site.renders == 2
 
     run(scenario())

@@ -17,6 +17,7 @@ from dailypapers.ingest.detect import READERS, detect_format
 from dailypapers.ingest.normalize import finish
 from dailypapers.ingest.source import open_text
 from dailypapers.models import ImportReport, Parsed, Rejection, SourceItem
+from dailypapers.store import generations
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
 from dailypapers.store.papers import upsert_papers
@@ -64,7 +65,10 @@ def _write(engine: sa.Engine, batch: list[Parsed]) -> ImportReport:
         featured = [(pid, r.feature) for pid, r in zip(result.paper_ids, records, strict=True)]
         with_feature = [(pid, f) for pid, f in featured if f is not None]
         submitters = ensure_submitters(conn, [f for _, f in with_feature])
-        changed = iter(upsert_features(conn, with_feature, submitter_ids=submitters))
+        feature_changes = list(upsert_features(conn, with_feature, submitter_ids=submitters))
+        if any(feature_changes) or any(o != "unchanged" for o in result.outcomes):
+            generations.bump(conn)  # pages on every node may now be out of date
+    changed = iter(feature_changes)
     for outcome, (_, feature) in zip(result.outcomes, featured, strict=True):
         feature_changed = feature is not None and next(changed)
         if outcome == "unchanged" and feature_changed:

@@ -4,9 +4,10 @@ Sources come from `DAILYPAPERS_SYNC_SOURCES`: `hf` (the daily feed at HF_API_URL
 SYNC_HF_INTERVAL_MINUTES) and `arxiv:CAT,CAT` (new submissions, once a day after
 SYNC_ARXIV_HOUR UTC). A run fetches from the last day any earlier run completed (that day
 again, since its counts still move) to today, or SYNC_FIRST_DAYS back the first time, and is
-recorded in `sync_runs` with its counts and, when it stopped, a one-line reason; the days it
+recorded in `sync_runs` with its counts and, when it stopped, a one-line reason. The days it
 completed count, so a run killed or failed mid-way is resumed by the next with no duplicates
-(every write is an upsert). `serve` runs `SyncScheduler` under the `sync` lease; cron can run
+(every write is an upsert; what it changes bumps the pages generation, through the loader,
+so every node's page cache drops its copies). `serve` runs `SyncScheduler` under the `sync` lease; cron can run
 `dailypapers sync` instead.
 """
 
@@ -25,7 +26,7 @@ from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import load
 from dailypapers.models import ImportReport
 from dailypapers.runtime import Runtime
-from dailypapers.store import generations, sync_runs
+from dailypapers.store import sync_runs
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
 from dailypapers.store.sync_runs import Outcome, SyncRun
@@ -129,8 +130,6 @@ def run_source(rt: Runtime, source: Source, *, node: str, now: datetime | None =
 def _finish(rt: Runtime, run_id: int, outcome: Outcome) -> SyncRun:
     with transaction(rt.engine) as conn:
         sync_runs.finish(conn, run_id, outcome, utcnow())
-        if outcome.inserted or outcome.updated or outcome.resolved:
-            generations.bump(conn)  # every node's page cache drops what it rendered
     with rt.engine.connect() as conn:
         return next(r for r in sync_runs.recent(conn, limit=5) if r.id == run_id)
 

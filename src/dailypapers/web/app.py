@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -20,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.errors import Forbidden, InputError
@@ -32,6 +25,7 @@ from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
 from dailypapers.web import admin, api, auth, collections, feeds, pages, security, subscriptions
 from dailypapers.web.deps import RateLimited, SignInRequired, render
+from dailypapers.web.page_cache import AnonymousPageCache, DatabaseGeneration
 from dailypapers.web.pages import paper_url
 
 HERE = Path(__file__).parent
@@ -53,7 +47,8 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
     app.state.templates = _templates()
     app.state.limiter = security.RateLimiter(runtime.engine)
     app.state.arxiv_fetch = arxiv_fetch or _live_fetch(runtime)
-    app.add_middleware(AnonymousPageCache)  # innermost: sees the decoded session
+    # innermost: sees the decoded session
+    app.add_middleware(AnonymousPageCache, shared=DatabaseGeneration(runtime.engine))
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.resolve_secret_key(settings),
@@ -172,126 +167,3 @@ def _add_error_handlers(app: FastAPI) -> None:
         return render(
             request, "error.html", status_code=500, status=500, message=message, user=None
         )
-
-
-_CACHEABLE = re.compile(r"^/(?:papers/.*|search|api/(?:daily_papers|papers/.+))?$")
-CACHE_TTL_SECONDS = 5.0
-CACHE_STALE_SECONDS = 5.0
-CACHE_MAX_PAGES = 512
-
-
-class _Page(NamedTuple):
-    rendered_at: float  # when its render began: it shows data at least that fresh
-    messages: list[Message]
-
-
-class AnonymousPageCache:
-    """Serve repeated anonymous GETs of read-only pages (feed, paper, search) and of the JSON
-    API from memory.
-
-    Anonymous responses carry no per-visitor content (no CSRF token, no votes; the API ignores
-    `Authorization`), so one rendering serves everyone; the key holds the method, scheme,
-    host (pages print absolute links, as does the API's `Link`), path and query string.
-    Any write through this process clears the cache at once, and a render that was under
-    way during a write is not kept; writes made by other processes (more workers, the CLI)
-    show up within CACHE_TTL_SECONDS.
-
-    One render per page at a time: when a page expires under load, the first request renders
-    it; requests arriving meanwhile get the expired copy if it is younger than
-    CACHE_TTL_SECONDS + CACHE_STALE_SECONDS, else wait for that render, instead of every
-    connection rendering the same page at once (which made the p99 tail).
-    """
-
-    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.monotonic) -> None:
-        self.app = app
-        self.clock = clock
-        self._pages: OrderedDict[str, _Page] = OrderedDict()
-        self._renders: dict[str, asyncio.Event] = {}  # keys being rendered; set when done
-        self._writes = 0  # bumped around each write; a render that saw it change is not kept
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            self._invalidate()
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self._invalidate()
-            return
-        key = self._key(scope)
-        if key is None:
-            await self.app(scope, receive, send)
-            return
-        page, render = self._pages.get(key), self._renders.get(key)
-        servable_for = CACHE_TTL_SECONDS + (CACHE_STALE_SECONDS if render else 0.0)
-        if page and self.clock() - page.rendered_at < servable_for:
-            await _replay(page, send)
-        elif render is None:
-            await self._render_and_keep(key, scope, receive, send)
-        else:
-            await render.wait()
-            page = self._pages.get(key)
-            if page and self.clock() - page.rendered_at < CACHE_TTL_SECONDS:
-                await _replay(page, send)
-            else:  # that render was not kept (an error, a redirect, a write): do our own
-                await self.app(scope, receive, send)
-
-    def _invalidate(self) -> None:
-        """Forget every page and every render under way: nothing read before a write may be
-        served after it (the renders finish, but are not kept nor waited for)."""
-        self._pages.clear()
-        self._renders.clear()
-        self._writes += 1
-
-    def _key(self, scope: Scope) -> str | None:
-        """The cache key, or None when this request must be rendered for its viewer."""
-        if scope.get("session", {}).get("uid") or not _CACHEABLE.match(scope["path"]):
-            return None
-        headers = dict(scope["headers"])
-        if b"hx-request" in headers:
-            return None
-        host = headers.get(b"host", b"").decode("latin-1")
-        query = scope["query_string"].decode("latin-1")
-        return f"{scope['method']} {scope.get('scheme', 'http')}://{host}{scope['path']}?{query}"
-
-    async def _render_and_keep(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """Render for this request, keeping a copy unless a write happened meanwhile; requests
-        for the same key wait on `done` (or get the stale copy) until then."""
-        done = self._renders[key] = asyncio.Event()
-        writes, started = self._writes, self.clock()
-        messages: list[Message] = []
-
-        async def keep(message: Message) -> None:
-            messages.append(_copy(message))  # outer middleware edits the one it is sent
-            await send(message)
-
-        try:
-            await self.app(scope, receive, keep)
-            status = messages[0].get("status") if messages else None
-            complete = all(m.get("more_body") is not True for m in messages[1:])
-            if writes == self._writes and status in (200, 404) and complete:
-                self._pages[key] = _Page(started, messages)
-                self._pages.move_to_end(key)
-                while len(self._pages) > CACHE_MAX_PAGES:
-                    self._pages.popitem(last=False)
-        finally:
-            if self._renders.get(key) is done:
-                del self._renders[key]
-            done.set()
-
-
-async def _replay(page: _Page, send: Send) -> None:
-    """Send copies of a kept page's messages (see `_copy`)."""
-    for message in page.messages:
-        await send(_copy(message))
-
-
-def _copy(message: Message) -> Message:
-    """A message whose header list is its own: outer middleware appends to the list it is
-    sent, which on a cached page would pile the same headers up on every replay."""
-    copied = dict(message)
-    if "headers" in copied:
-        copied["headers"] = list(copied["headers"])
-    return copied
