@@ -7,8 +7,8 @@ again, since its counts still move) to today, or SYNC_FIRST_DAYS back the first 
 recorded in `sync_runs` with its counts and, when it stopped, a one-line reason. The days it
 completed count, so a run killed or failed mid-way is resumed by the next with no duplicates
 (every write is an upsert; what it changes bumps the pages generation, through the loader,
-so every node's page cache drops its copies). `serve` runs `SyncScheduler` under the `sync` lease; cron can run
-`dailypapers sync` instead.
+so every node's page cache drops its copies). `serve` runs `SyncScheduler` under the `sync`
+lease; cron can run `dailypapers sync` instead.
 """
 
 from __future__ import annotations
