@@ -54,7 +54,9 @@ def test_paper_page_shows_links_dates_and_katex(client: TestClient) -> None:
     html = client.get("/papers/2406.00001").text
     assert "https://arxiv.org/pdf/2406.00001" in html
     assert 'href="/papers/date/2024-06-03"' in html
-    assert "/static/vendor/katex/auto-render.min.js" in html
+    assert "/static/vendor/katex/" not in html  # no maths on it (see test_web_assets.py)
+    with_math = client.get("/papers/2406.00002").text
+    assert "/static/vendor/katex/auto-render.min.js" in with_math
     assert client.get("/static/vendor/katex/auto-render.min.js").status_code == 200
 
 

@@ -132,7 +132,8 @@ class Settings(BaseSettings):
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public URL of this instance, used for links in emails (confirm, "
-        "manage, unsubscribe, papers).",
+        "manage, unsubscribe, papers) and, when set, for the canonical and share (OpenGraph) "
+        "links of pages; unset, pages use the address they were asked on.",
     )
     mail_from: str = Field(
         default="Daily Papers <dailypapers@localhost>",

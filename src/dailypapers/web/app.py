@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from dailypapers import __version__
@@ -23,7 +23,17 @@ from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
-from dailypapers.web import admin, api, auth, collections, feeds, pages, security, subscriptions
+from dailypapers.web import (
+    admin,
+    api,
+    assets,
+    auth,
+    collections,
+    feeds,
+    pages,
+    security,
+    subscriptions,
+)
 from dailypapers.web.deps import RateLimited, SignInRequired, render
 from dailypapers.web.page_cache import AnonymousPageCache, DatabaseGeneration
 from dailypapers.web.pages import paper_url
@@ -44,7 +54,7 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.templates = _templates()
+    app.state.templates = _templates(runtime)
     app.state.limiter = security.RateLimiter(runtime.engine)
     app.state.arxiv_fetch = arxiv_fetch or _live_fetch(runtime)
     # innermost: sees the decoded session
@@ -58,15 +68,26 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
         https_only=settings.cookie_secure,
     )
     app.add_middleware(security.SecurityHeaders)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Outermost: pages, the API and static text shrink 3-5x on the wire (docs/web-performance.md);
+    # level 6 costs a fraction of level 9's time for nearly the same size.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.mount("/static", assets.VersionedStaticFiles(directory=HERE / "static"), name="static")
     _include_routers(app)
     _add_error_handlers(app)
     return app
 
 
-def _templates() -> Jinja2Templates:
+def _templates(runtime: Runtime) -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
+
+    def absolute_url(request: Request, path: str) -> str:
+        return assets.public_base(request, runtime.settings) + path
+
     templates.env.globals.update(
+        absolute_url=absolute_url,
+        static_url=assets.static_url,
+        has_math=assets.has_math,
+        papers_have_math=assets.papers_have_math,
         csrf_token=security.csrf_token,
         paper_url=paper_url,
         iso_week=iso_week,
@@ -104,9 +125,9 @@ def _include_routers(app: FastAPI) -> None:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="dailypapers API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
+            swagger_js_url=assets.static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=assets.static_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=assets.static_url("favicon.svg"),
         )
 
 
