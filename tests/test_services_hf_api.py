@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from dailypapers.errors import InputError
-from dailypapers.services.hf_api import hf_timestamp, highlight, period, search_terms
+from dailypapers.services.hf_api import Span, hf_timestamp, highlight, period, search_terms
 
 
 def test_timestamps_are_utc_milliseconds_with_z() -> None:
@@ -25,10 +25,16 @@ def test_periods() -> None:
         period(day="2025-06-02", week="2025-W23")
 
 
-def test_highlight_escapes_everything_but_its_own_spans() -> None:
+def test_highlight_cuts_text_into_spans() -> None:
     text = 'A <b>"Diffusion"</b> & diffusion-based model'
-    assert highlight(text, search_terms('"diffusion" <b>')) == (
-        'A <span class="highlight">&lt;b&gt;</span>&quot;<span class="highlight">Diffusion'
-        '</span>&quot;&lt;/b&gt; &amp; <span class="highlight">diffusion</span>-based model'
-    )
-    assert highlight("x < y", []) == "x &lt; y"
+    assert highlight(text, search_terms('"diffusion" <b>')) == [
+        Span("text", "A "),
+        Span("highlight", "<b>"),
+        Span("text", '"'),
+        Span("highlight", "Diffusion"),
+        Span("text", '"</b> & '),
+        Span("highlight", "diffusion"),
+        Span("text", "-based model"),
+    ]
+    assert highlight("x < y", []) == [Span("text", "x < y")]
+    assert highlight("", ["x"]) == []

@@ -6,9 +6,9 @@ The app here holds only the API router and, after it, a stand-in for the HTML pa
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -56,19 +56,19 @@ def test_daily_items_have_hugging_face_fields(client: TestClient) -> None:
     assert {i["paper"]["id"] for i in items} == set(raw)
     for item in items:
         paper, source = item["paper"], raw[item["paper"]["id"]]
-        assert paper["title"] == item["title"] == " ".join(source["paper"]["title"].split())
-        assert [a["name"] for a in paper["authors"]] == [
-            a["name"] for a in source["paper"]["authors"]
-        ]
+        assert paper["title"] == source["paper"]["title"] and item["title"] == source["title"]
+        assert paper["authors"] == source["paper"]["authors"]
         assert paper["upvotes"] == source["paper"]["upvotes"]
         assert paper["summary"] == item["summary"] == source["paper"]["summary"]
         assert paper["publishedAt"] == source["paper"]["publishedAt"]
-        assert paper["submittedOnDailyAt"] == item["publishedAt"]
-        assert item["submittedBy"]["name"] == source["submittedBy"]["name"]
+        assert paper["submittedOnDailyAt"] == source["paper"]["submittedOnDailyAt"]
+        assert item["publishedAt"] == source["publishedAt"]
+        assert item["submittedBy"] == source["submittedBy"]
         assert item["numComments"] == source["numComments"]
         for field in ("githubRepo", "projectPage", "ai_summary", "ai_keywords"):
-            assert item.get(field) == paper.get(field)
-            assert source["paper"].get(field) in (None, paper.get(field))
+            assert paper.get(field) == source["paper"].get(field)
+            assert field not in item  # HF has them in `paper` only
+        assert item["dailypapers"] == {"numComments": 0, "featureDate": DAY}
         stamps = [item["publishedAt"], paper["publishedAt"], paper["submittedOnDailyAt"]]
         assert all(HF_TIMESTAMP.match(s) for s in stamps)
 
@@ -94,10 +94,17 @@ def test_paging_link_header_and_empty_past_the_end(client: TestClient) -> None:
 
 
 def test_limits_are_capped(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit over the cap serves the cap, and the next-page link asks for what was served,
+    so following it neither skips nor repeats items."""
     monkeypatch.setattr(hf_api, "MAX_DAILY_LIMIT", 3)
     monkeypatch.setattr(hf_api, "MAX_SEARCH_LIMIT", 2)
     daily = client.get("/api/daily_papers", params={"limit": 1000})
-    assert len(daily.json()) == 3 and "link" in daily.headers
+    assert len(daily.json()) == 3
+    next_url = re.fullmatch(r'<(.+)>; rel="next"', daily.headers["link"])
+    assert next_url and "limit=3" in next_url[1] and "p=1" in next_url[1]
+    second = client.get(next_url[1]).json()
+    assert len(second) == 3
+    assert not {i["paper"]["id"] for i in second} & {i["paper"]["id"] for i in daily.json()}
     assert len(client.get("/api/papers/search", params={"q": "model", "limit": 1000}).json()) == 2
 
 
@@ -147,32 +154,75 @@ def test_paper_info_markdown_and_404(client: TestClient) -> None:
     _assert_error(client.get("/papers/2101.00001.md"), 404)
 
 
-def _marked(item: dict[str, str]) -> set[str]:
+def _marked(item: dict[str, Any]) -> set[str]:
     """The words an API item highlights, lower-cased."""
-    both = item["highlightedTitle"] + item["highlightedSummary"]
-    return {m.lower() for m in re.findall(r'<span class="highlight">(.*?)</span>', both)}
+    spans = item["highlightedTitle"] + item["highlightedSummary"]
+    assert all(set(s) == {"type", "text"} and s["type"] in ("text", "highlight") for s in spans)
+    return {s["text"].lower() for s in spans if s["type"] == "highlight"}
 
 
-def _unmarked(highlighted: str) -> str:
-    return re.sub(r"</?span[^>]*>", "", highlighted)
+def _joined(spans: list[dict[str, str]]) -> str:
+    return "".join(s["text"] for s in spans)
 
 
-def test_search_highlights_and_escapes(client: TestClient) -> None:
+def test_search_highlights_spans(client: TestClient) -> None:
     """Search is hybrid (any word; meaning too once vectors exist; this store has none), so
-    the best match has every word, each result at least one, and only query words are
-    marked, in text that is otherwise escaped."""
+    the best match has every word, each result at least one; highlights are HF's lists of
+    `{type, text}` spans that put the text back together unchanged (no HTML in them)."""
     items = client.get("/api/papers/search", params={"q": "diffusion VIDEO"}).json()
     assert items
-    top = (items[0]["title"] + " " + items[0]["summary"]).lower()
+    top = (items[0]["paper"]["title"] + " " + items[0]["paper"]["summary"]).lower()
     assert "diffusion" in top and "video" in top
     assert _marked(items[0]) == {"diffusion", "video"}
     for item in items:
-        text = (item["title"] + " " + item["summary"]).lower()
+        paper = item["paper"]
+        text = (paper["title"] + " " + paper["summary"]).lower()
         assert "diffusion" in text or "video" in text
         assert _marked(item) and _marked(item) <= {"diffusion", "video"}
-        assert _unmarked(item["highlightedTitle"]) == html.escape(item["title"])
-        assert _unmarked(item["highlightedSummary"]) == html.escape(item["summary"])
+        assert _joined(item["highlightedTitle"]) == " ".join(paper["title"].split())
+        assert _joined(item["highlightedSummary"]) == paper["summary"]
+        assert item["upvoted"] is False and item["publishedAt"]
+        assert "thumbnail" in item or "mediaUrl" in item  # 2024 items have mediaUrl
     quoted = client.get("/api/papers/search", params={"q": "Don't look only once"}).json()
-    assert "&#x27;" in quoted[0]["highlightedTitle"] and "'" not in quoted[0]["highlightedTitle"]
+    assert "Don't" in _joined(quoted[0]["highlightedTitle"])
     assert client.get("/api/papers/search", params={"q": "zzzqqq"}).json() == []
     assert client.get("/api/papers/search").json() == []
+
+
+def test_search_by_arxiv_id_puts_that_paper_first(client: TestClient) -> None:
+    source = hf_sample.by_feed_date()[DAY][3]["paper"]
+    for q in (source["id"], f"{source['id']}v2", f"arXiv:{source['id']}"):
+        found = client.get("/api/papers/search", params={"q": q}).json()
+        assert found[0]["paper"]["id"] == source["id"], q
+
+
+def test_papers_list_by_published_date_with_cursor(client: TestClient) -> None:
+    seen: list[dict[str, Any]] = []
+    url: str | None = "/api/papers?limit=5"
+    while url:
+        response = client.get(url)
+        page = response.json()
+        assert 0 < len(page) <= 5
+        seen += page
+        link = re.fullmatch(r'<(.+)>; rel="next"', response.headers.get("link", ""))
+        url = link[1] if link else None
+    assert [p["id"] for p in seen] == [p["id"] for p in sorted(
+        seen, key=lambda p: (p["publishedAt"], p["id"]), reverse=True
+    )]  # fmt: skip
+    assert {p["id"] for p in seen} == {r["paper"]["id"] for r in hf_sample.records()}
+    _assert_error(client.get("/api/papers", params={"cursor": "not-a-cursor"}), 400)
+    _assert_error(client.get("/api/papers", params={"limit": 0}), 400)
+
+
+def test_paper_detail_links_repos_and_comments_field(client: TestClient) -> None:
+    paper_id = hf_sample.by_feed_date()[DAY][0]["paper"]["id"]
+    detail = client.get(f"/api/papers/{paper_id}").json()
+    for kind in ("Models", "Datasets", "Spaces"):
+        assert detail[f"linked{kind}"] == [] and detail[f"numTotal{kind}"] == 0
+    assert (
+        client.get(f"/api/papers/{paper_id}", params={"field": "comments"}).json()["comments"] == []
+    )
+    _assert_error(client.get(f"/api/papers/{paper_id}", params={"field": "nope"}), 400)
+    repos = client.get(f"/api/arxiv/{paper_id}v1/repos")
+    assert repos.json() == {"models": [], "datasets": [], "spaces": []}
+    _assert_error(client.get("/api/arxiv/2101.00001/repos"), 404)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import uvicorn
 from huggingface_hub import HfApi
@@ -57,17 +58,14 @@ def test_list_daily_papers(hf: HfApi) -> None:
     assert {p.id for p in papers} == {r["paper"]["id"] for r in hf_sample.by_feed_date()[DAY]}
     for paper in papers:
         source = _source(paper.id)
-        assert paper.title == " ".join(source["paper"]["title"].split())
+        assert paper.title == source["title"]
         assert [a.name for a in paper.authors] == [a["name"] for a in source["paper"]["authors"]]
         assert paper.upvotes == source["paper"]["upvotes"]
         assert paper.comments == source["numComments"]
         assert paper.published_at == _parse(source["paper"]["publishedAt"])
-        assert paper.submitted_at == _parse(source["paper"]["submittedOnDailyAt"])
+        assert paper.submitted_at == _parse(source["publishedAt"])
         assert paper.submitted_by.fullname == source["submittedBy"]["fullname"]
-        assert source["paper"].get("githubRepo") in (None, paper.github_repo)
-        assert paper.ai_summary == source["paper"].get("ai_summary")
-    with_code = [p for p in papers if _source(p.id)["paper"].get("githubRepo")]
-    assert with_code and all(p.github_repo.startswith("https://github.com/") for p in with_code)
+        assert paper.discussion_id == source["paper"]["discussionId"]
 
 
 def test_list_daily_papers_pages_and_periods(hf: HfApi) -> None:
@@ -85,9 +83,11 @@ def test_paper_info_and_read_paper(hf: HfApi) -> None:
     source = _source(hf_sample.by_feed_date()[DAY][0]["paper"]["id"])["paper"]
     info = hf.paper_info(source["id"])
     assert (info.id, info.upvotes) == (source["id"], source["upvotes"])
-    assert info.title == " ".join(source["title"].split())
+    assert info.title == source["title"]
     assert info.published_at == _parse(source["publishedAt"])
     assert info.submitted_at == _parse(source["submittedOnDailyAt"])
+    assert info.github_repo == source.get("githubRepo")
+    assert info.linked_models == [] and info.num_total_models == 0
     markdown = hf.read_paper(source["id"])
     assert markdown.startswith(f"# {info.title}\n") and source["summary"] in markdown
     for missing in (hf.paper_info, hf.read_paper):
@@ -101,8 +101,30 @@ def test_list_papers_search(hf: HfApi) -> None:
     best = (found[0].title + found[0].summary).lower()
     assert "video" in best and "diffusion" in best
     assert all(re.search("video|diffusion", p.title + p.summary, re.I) for p in found)
-    assert all('<span class="highlight">' in p.highlightedSummary for p in found)
+    assert all(any(span["type"] == "highlight" for span in p.highlightedSummary) for p in found)
 
 
 def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def test_errors_under_api_and_markdown_by_accept(hf: HfApi) -> None:
+    """Anything under /api/ fails as HF does; `Accept: text/markdown` on the paper page gives
+    the markdown (and the page cache keeps the two answers apart)."""
+    for method, path, status in [
+        ("GET", "/api/no-such-route", 404),
+        ("DELETE", "/api/daily_papers", 405),
+        ("GET", "/api/daily_papers?limit=x", 400),
+    ]:
+        response = httpx.request(method, hf.endpoint + path)
+        assert response.status_code == status, path
+        assert set(response.json()) == {"error"}
+        assert response.headers["x-error-message"] == response.json()["error"]
+    paper_id = hf_sample.by_feed_date()[DAY][0]["paper"]["id"]
+    url = f"{hf.endpoint}/papers/{paper_id}"
+    for _ in range(2):  # the second round would come from the page cache
+        page = httpx.get(url)
+        assert page.headers["content-type"].startswith("text/html")
+        markdown = httpx.get(url, headers={"Accept": "text/markdown"})
+        assert markdown.headers["content-type"].startswith("text/markdown")
+        assert markdown.text == hf.read_paper(paper_id)

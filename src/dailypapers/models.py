@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+HfJson = dict[str, Any]
+"""A JSON object exactly as Hugging Face sent it (kept whole, unknown fields included)."""
 
 
 @dataclass(slots=True)
@@ -16,6 +20,7 @@ class FeatureRecord:
     submitter_avatar: str | None = None
     submitted_at: datetime | None = None
     num_comments: int = 0
+    hf_item: HfJson | None = None  # HF's daily item without `paper`, when it came from HF
 
 
 @dataclass(slots=True)
@@ -24,7 +29,8 @@ class PaperRecord:
 
     `arxiv_id` is canonical (no version); `arxiv_version` keeps the version seen.
     Datetimes are timezone-aware UTC. `upvotes` is the count the source reported
-    (e.g. Hugging Face), kept apart from votes cast on this instance.
+    (e.g. Hugging Face), kept apart from votes cast on this instance. `hf_paper` is HF's
+    `paper` object verbatim when the record came from HF, so the API can give it back whole.
     """
 
     title: str
@@ -43,6 +49,7 @@ class PaperRecord:
     thumbnail_url: str | None = None
     upvotes: int = 0
     feature: FeatureRecord | None = None
+    hf_paper: HfJson | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,8 @@ class ImportReport:
 
 @dataclass(slots=True)
 class Paper:
-    """A stored paper as the services and pages see it; `upvotes` counts imported + local."""
+    """A stored paper as the services and pages see it; `upvotes` counts imported + local,
+    `local_upvotes` the votes cast here; `hf_paper` is HF's own object, if it sent one."""
 
     id: int
     title: str
@@ -107,11 +115,14 @@ class Paper:
     ai_keywords: list[str]
     thumbnail_url: str | None
     upvotes: int
+    local_upvotes: int = 0
+    hf_paper: HfJson | None = None
 
 
 @dataclass(slots=True)
 class FeedEntry:
-    """A paper on a daily feed: the paper, the date, who submitted it, comment count."""
+    """A paper on a daily feed: the paper, the date, who submitted it, comment count
+    (imported + visible local ones; `local_comments` the latter), HF's item if any."""
 
     paper: Paper
     feature_date: date
@@ -119,6 +130,8 @@ class FeedEntry:
     submitted_by: str | None
     submitter_name: str | None
     num_comments: int
+    local_comments: int = 0
+    hf_item: HfJson | None = None
 
 
 @dataclass(frozen=True, slots=True)

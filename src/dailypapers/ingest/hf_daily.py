@@ -5,6 +5,10 @@ optionally with `feed_date` added by an archiver. The shape drifted over time (2
 lack `submittedOnDailyAt` and use `mediaUrl`; some archived days were Python reprs), so
 every field but `paper.id` and a title is optional here. Top-level `publishedAt` is when
 the paper was posted to the daily feed; `paper.publishedAt` is the arXiv date.
+
+Besides the normalised fields, the record keeps HF's `paper` object and the rest of the item
+verbatim (`hf_paper`, `hf_item`), unknown fields included, so the JSON API can give back
+exactly what HF sent; only the fields an archiver added (ARCHIVE_FIELDS) are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from dailypapers.ingest.source import iter_json_records
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed, Rejection, SourceItem
 
 HF_ORIGIN = "https://huggingface.co"
+ARCHIVE_FIELDS = frozenset(
+    {"feed_date", "source_repo", "source_path", "source_commit", "source_note"}
+)
+"""Fields an archive adds to HF's items (tests/data/hf_api/README.md); not HF's."""
+LOCAL_FIELD = "dailypapers"
+"""Where a dailypapers instance answers its own values (web.api_schemas): not HF's, so a
+mirror of another instance (`fetch hf`) does not keep them as if HF had sent them."""
 
 
 def read_hf_daily(stream: TextIO, name: str) -> Iterator[SourceItem]:
@@ -64,6 +75,7 @@ def parse_hf_item(item: Any) -> PaperRecord:
         thumbnail_url=text_or_none(item.get("thumbnail")) or text_or_none(item.get("mediaUrl")),
         upvotes=int_or_none(paper.get("upvotes")) or 0,
         feature=_feature(item, paper),
+        hf_paper={k: v for k, v in paper.items() if k != LOCAL_FIELD},
     )
 
 
@@ -115,7 +127,15 @@ def _feature(item: dict[str, Any], paper: dict[str, Any]) -> FeatureRecord | Non
         submitter_avatar=_absolute(text_or_none(submitter.get("avatarUrl"))),
         submitted_at=submitted_at,
         num_comments=int_or_none(item.get("numComments")) or 0,
+        hf_item=hf_item_fields(item),
     )
+
+
+def hf_item_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """HF's item-level fields: everything but `paper`, what an archiver added and what
+    another dailypapers instance added."""
+    skip = ARCHIVE_FIELDS | {"paper", LOCAL_FIELD}
+    return {k: v for k, v in item.items() if k not in skip}
 
 
 def _feature_date(item: dict[str, Any], submitted_at: datetime | None) -> date | None:

@@ -1,21 +1,25 @@
-"""Hugging Face-shaped results for the JSON API: daily items, paper objects, search, markdown.
+"""The Hugging Face-compatible API's data: daily items, papers, search results, markdown.
 
-Field names and nesting follow huggingface.co's `/api/daily_papers`, `/api/papers/{id}`,
-`/api/papers/search` and `/papers/{id}.md`, so that `huggingface_hub.HfApi` works against
-this instance. Two details the client depends on: timestamps are UTC with milliseconds and
-a `Z` (its parser accepts nothing else), and `githubRepo`, `projectPage`, `githubStars`,
-`ai_summary` and `ai_keywords` are repeated at the top level of list items, the only place
-`PaperInfo` reads them from. Absent values are None here; the web layer drops them.
+Routes follow huggingface.co (`/api/daily_papers`, `/api/papers/{id}`, `/api/papers/search`,
+`/api/papers`, `/api/arxiv/{id}/repos`, `/papers/{id}.md`). This module returns typed
+objects (`ApiItem`, `ApiPaper`, `SearchResult`, pages of them); `web.api_schemas` maps them
+to the one set of response models. HF's own JSON, kept whole at import (`Paper.hf_paper`,
+`FeedEntry.hf_item`), is given back as it was sent; what is ours (votes and comments cast
+here, links we found ourselves) is kept apart from it.
+
+Only papers with an arXiv id appear here: HF's ids are arXiv ids, and an internal number in
+their place would look like one to clients (see docs/api.md).
 """
 
 from __future__ import annotations
 
-import html
+import base64
+import binascii
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -26,17 +30,19 @@ from dailypapers.models import FeedEntry, Paper
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import feed, search
 from dailypapers.store import api_queries
+from dailypapers.store.community import CommentRow, list_comments
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
 
-Json = dict[str, Any]
 Sort = Literal["publishedAt", "trending"]
 Avatars = Mapping[str, str | None]
 
 DEFAULT_LIMIT = 50
 MAX_DAILY_LIMIT = 100
 MAX_SEARCH_LIMIT = 120
+MAX_PAPERS_LIMIT = 100
 MAX_SEARCH_TERMS = 12
 _TRENDING_ALL = 100_000  # feed.trending's window (two weeks) holds far fewer papers
+_SEARCH_OVERFETCH = 20  # room for papers without an arXiv id, which are left out
 _TERM_SEPARATORS = re.compile(r"[\s\"']+")
 
 
@@ -44,15 +50,6 @@ def hf_timestamp(value: datetime) -> str:
     """`2024-01-02T05:00:00.000Z`: the only timestamp form huggingface_hub parses."""
     utc = value.astimezone(UTC)
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-
-
-def _timestamp_or_none(value: datetime | None) -> str | None:
-    return hf_timestamp(value) if value else None
-
-
-def public_id(paper: Paper) -> str:
-    """The id clients use: the arXiv id, or the internal number for papers without one."""
-    return paper.arxiv_id or str(paper.id)
 
 
 def period(
@@ -71,6 +68,22 @@ def period(
 
 
 @dataclass(frozen=True, slots=True)
+class ApiItem:
+    """A paper as the API lists it: with its (latest) feature, None if never featured, and
+    the avatar of whoever featured it here (HF's items carry their own)."""
+
+    paper: Paper
+    feature: FeedEntry | None = None
+    submitter_avatar: str | None = None
+
+    @property
+    def arxiv_id(self) -> str:
+        """The id clients see; items are only made for papers that have one."""
+        assert self.paper.arxiv_id is not None
+        return self.paper.arxiv_id
+
+
+@dataclass(frozen=True, slots=True)
 class DailyQuery:
     """A `/api/daily_papers` request: optional period and submitter, order, page from 0."""
 
@@ -85,7 +98,7 @@ class DailyQuery:
 class DailyPage:
     """One page of daily items and whether a next page exists."""
 
-    items: list[Json]
+    items: list[ApiItem]
     has_more: bool
 
 
@@ -101,8 +114,7 @@ def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
                 conn, start=start, end=end, submitter=query.submitter, offset=offset, limit=size
             )
     page = entries[: query.limit]
-    avatars = _avatars(engine, page)
-    return DailyPage([daily_item(e, avatars) for e in page], has_more=len(entries) > query.limit)
+    return DailyPage(_items(engine, page), has_more=len(entries) > query.limit)
 
 
 def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
@@ -111,7 +123,7 @@ def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
         ranked = [t.entry for t in feed.trending(engine, limit=_TRENDING_ALL)]
     else:
         ranked = rank_trending(feed.featured(engine, *query.span))
-    return [e for e in ranked if query.submitter in (None, e.submitted_by)]
+    return [e for e in ranked if e.paper.arxiv_id and query.submitter in (None, e.submitted_by)]
 
 
 def rank_trending(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
@@ -127,115 +139,111 @@ def rank_trending(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
     return sorted(entries, key=score, reverse=True)
 
 
-def _avatars(engine: sa.Engine, entries: Iterable[FeedEntry | None]) -> Avatars:
-    names = {e.submitted_by for e in entries if e and e.submitted_by}
+def _items(engine: sa.Engine, entries: Sequence[FeedEntry]) -> list[ApiItem]:
+    """Items for feed entries, with the avatars of local submitters (HF items have theirs)."""
+    names = {e.submitted_by for e in entries if e.submitted_by and e.hf_item is None}
+    avatars: Avatars = {}
+    if names:
+        with engine.connect() as conn:
+            avatars = api_queries.submitter_avatars(conn, names)
+    return [ApiItem(e.paper, e, avatars.get(e.submitted_by or "")) for e in entries]
+
+
+def _with_features(engine: sa.Engine, found: Sequence[Paper]) -> list[ApiItem]:
+    """Items for papers that have an arXiv id, each with its latest feature if any."""
+    papers = [p for p in found if p.arxiv_id]
     with engine.connect() as conn:
-        return api_queries.submitter_avatars(conn, names)
+        latest = api_queries.latest_features(conn, [p.id for p in papers])
+    featured = {item.paper.id: item for item in _items(engine, list(latest.values()))}
+    return [featured.get(p.id) or ApiItem(p) for p in papers]
 
 
-def daily_item(entry: FeedEntry, avatars: Avatars) -> Json:
-    """One `/api/daily_papers` item."""
-    return _item(entry.paper, entry, avatars)
+@dataclass(frozen=True, slots=True)
+class PaperDetail:
+    """`/api/papers/{id}`: the paper, its latest feature, and its comments here if asked."""
+
+    item: ApiItem
+    comments: list[CommentRow] | None = None
 
 
-def _item(paper: Paper, feature: FeedEntry | None, avatars: Avatars) -> Json:
-    """A list item: the paper object plus feed fields, links repeated at the top level."""
-    return {
-        "paper": paper_object(paper, feature, avatars),
-        "publishedAt": hf_timestamp(feature.submitted_at) if feature else None,
-        "title": paper.title,
-        "summary": paper.abstract,
-        "thumbnail": paper.thumbnail_url,
-        "numComments": feature.num_comments if feature else 0,
-        "submittedBy": _submitter(feature, avatars),
-        "isAuthorParticipating": False,
-        **_links(paper),
-    }
-
-
-def paper_object(paper: Paper, feature: FeedEntry | None, avatars: Avatars) -> Json:
-    """The `paper` object (also the whole `/api/papers/{id}` answer)."""
-    return {
-        "id": public_id(paper),
-        "authors": [{"name": name, "hidden": False} for name in paper.authors],
-        "publishedAt": _timestamp_or_none(paper.published_at),
-        "submittedOnDailyAt": hf_timestamp(feature.submitted_at) if feature else None,
-        "submittedOnDailyBy": _submitter(feature, avatars),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "upvotes": paper.upvotes,
-        **_links(paper),
-    }
-
-
-def _links(paper: Paper) -> Json:
-    return {
-        "githubRepo": paper.code_url,
-        "githubStars": paper.github_stars,
-        "projectPage": paper.project_url,
-        "ai_summary": paper.ai_summary,
-        "ai_keywords": paper.ai_keywords or None,
-    }
-
-
-def _submitter(feature: FeedEntry | None, avatars: Avatars) -> Json | None:
-    """HF's user object; `user` repeats `name` because the client reads the username there."""
-    if feature is None or not feature.submitted_by:
+def _find(engine: sa.Engine, text: str) -> ApiItem | None:
+    """A paper by arXiv id (any version or form) with its latest feature; None if unknown."""
+    arxiv_id = canonical_arxiv_id(text.strip())
+    if arxiv_id is None:
         return None
-    return {
-        "name": feature.submitted_by,
-        "user": feature.submitted_by,
-        "fullname": feature.submitter_name or feature.submitted_by,
-        "avatarUrl": avatars.get(feature.submitted_by),
-        "type": "user",
-        "isPro": False,
-    }
+    with engine.connect() as conn:
+        pid = paper_id_for_arxiv(conn, arxiv_id)
+        found = get_papers(conn, [pid]) if pid is not None else []
+    return _with_features(engine, found)[0] if found else None
+
+
+def paper_detail(engine: sa.Engine, paper_id: str, *, comments: bool = False) -> PaperDetail | None:
+    """The paper behind `/api/papers/{id}` (with `?field=comments`, its visible comments
+    here, oldest first), or None for an id that is no stored arXiv paper."""
+    item = _find(engine, paper_id)
+    if item is None:
+        return None
+    if not comments:
+        return PaperDetail(item)
+    with engine.connect() as conn:
+        rows = list_comments(conn, item.paper.id, include_hidden=False)
+    return PaperDetail(item, rows)
+
+
+def known_arxiv_paper(engine: sa.Engine, paper_id: str) -> str | None:
+    """The canonical arXiv id of a stored paper (for `/api/arxiv/{id}/repos`), else None."""
+    item = _find(engine, paper_id)
+    return item.arxiv_id if item else None
 
 
 @dataclass(slots=True)
-class _Found:
-    paper: Paper
-    feature: FeedEntry | None
-    avatars: Avatars
+class PapersPage:
+    """`/api/papers`: papers by publication date, newest first, and the next page's cursor."""
+
+    items: list[ApiItem]
+    next_cursor: str | None
 
 
-def _find(engine: sa.Engine, text: str) -> _Found | None:
-    """A paper by arXiv id (any version or form) or internal number, with its latest feature."""
+def list_papers(engine: sa.Engine, *, cursor: str | None, limit: int) -> PapersPage:
+    """Every stored paper with an arXiv id and a publication date, newest first, paged by an
+    opaque cursor (keyset, so pages stay consistent while papers are added)."""
+    after = _decode_cursor(cursor) if cursor else None
     with engine.connect() as conn:
-        arxiv_id = canonical_arxiv_id(text)
-        pid = paper_id_for_arxiv(conn, arxiv_id) if arxiv_id else _number(text)
-        found = get_papers(conn, [pid]) if pid is not None else []
-        if not found:
-            return None
-        paper = found[0]
-        feature = api_queries.latest_features(conn, [paper.id]).get(paper.id)
-    return _Found(paper, feature, _avatars(engine, [feature]))
+        keys = api_queries.paper_keys_by_date(conn, after=after, limit=limit + 1)
+        found = get_papers(conn, [pid for _, pid in keys[:limit]])
+    items = _with_features(engine, found)
+    next_cursor = _encode_cursor(keys[limit - 1]) if len(keys) > limit else None
+    return PapersPage(items, next_cursor)
 
 
-def _number(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() else None
+def _encode_cursor(key: tuple[datetime, int]) -> str:
+    raw = f"{key[0].astimezone(UTC).isoformat()}|{key[1]}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def paper_detail(engine: sa.Engine, paper_id: str) -> Json | None:
-    """The `/api/papers/{id}` object, or None for an unknown paper."""
-    found = _find(engine, paper_id)
-    if found is None:
-        return None
-    detail = paper_object(found.paper, found.feature, found.avatars)
-    detail["numComments"] = found.feature.num_comments if found.feature else 0
-    return detail
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (published_at, paper id) a cursor points after; InputError for a made-up one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pid = raw.split("|")
+        when = datetime.fromisoformat(stamp)
+        if when.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return when.astimezone(UTC), int(pid)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InputError(f"invalid cursor {cursor[:40]!r}") from None
 
 
 def paper_markdown(engine: sa.Engine, paper_id: str) -> str | None:
     """The paper page as markdown (what `HfApi.read_paper` returns), or None if unknown."""
-    found = _find(engine, paper_id)
-    if found is None:
+    item = _find(engine, paper_id)
+    if item is None:
         return None
-    p = found.paper
+    p, f = item.paper, item.feature
     facts = [
         ("Authors", ", ".join(p.authors)),
         ("Published", f"{p.published_at:%Y-%m-%d}" if p.published_at else None),
-        ("Featured", f"{found.feature.feature_date}" if found.feature else None),
+        ("Featured", f"{f.feature_date}" if f else None),
         ("Upvotes", str(p.upvotes)),
         ("arXiv", p.arxiv_url),
         ("PDF", p.pdf_url),
@@ -250,6 +258,23 @@ def paper_markdown(engine: sa.Engine, paper_id: str) -> str | None:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of highlighted text: `highlight` for a query word, else `text`."""
+
+    type: Literal["text", "highlight"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One `/api/papers/search` result: the item and its title and summary as spans."""
+
+    item: ApiItem
+    title: list[Span]
+    summary: list[Span]
+
+
 def search_terms(q: str) -> list[str]:
     """The words of a query, quotes dropped, at most MAX_SEARCH_TERMS of them."""
     return [t for t in _TERM_SEPARATORS.split(q) if t][:MAX_SEARCH_TERMS]
@@ -257,19 +282,19 @@ def search_terms(q: str) -> list[str]:
 
 def search_papers(
     engine: sa.Engine, searcher: HybridSearcher, q: str, *, limit: int = DEFAULT_LIMIT
-) -> list[Json]:
-    """`/api/papers/search` items, best first (hybrid search: any word, or the meaning),
-    with the query's words highlighted."""
+) -> list[SearchResult]:
+    """`/api/papers/search` results, best first: the paper whose arXiv id is the query, then
+    hybrid search (any word, or the meaning); only papers with an arXiv id."""
+    exact = _find(engine, q) if q.strip() else None
+    found = search.papers_matching(searcher, q, limit=limit + _SEARCH_OVERFETCH)
+    items = _with_features(engine, [p for p in found if not exact or p.id != exact.paper.id])
+    ranked = ([exact] if exact else []) + items
     terms = search_terms(q)
-    hits = find_papers(engine, searcher, q, limit=limit)
-    avatars = _avatars(engine, (feature for _, feature in hits))
     return [
-        {
-            **_item(paper, feature, avatars),
-            "highlightedTitle": highlight(paper.title, terms),
-            "highlightedSummary": highlight(paper.abstract, terms),
-        }
-        for paper, feature in hits
+        SearchResult(
+            item, highlight(item.paper.title, terms), highlight(item.paper.abstract, terms)
+        )
+        for item in ranked[:limit]
     ]
 
 
@@ -284,13 +309,15 @@ def find_papers(
     return [(paper, features.get(paper.id)) for paper in found]
 
 
-def highlight(text: str, terms: Sequence[str]) -> str:
-    """HTML-escaped text with each case-insensitive term match in `<span class="highlight">`."""
-    if not terms:
-        return html.escape(text)
+def highlight(text: str, terms: Sequence[str]) -> list[Span]:
+    """The text cut into spans, each case-insensitive match of a term a `highlight` span.
+    Text stays raw: escaping is the business of whoever renders it."""
+    if not terms or not text:
+        return [Span("text", text)] if text else []
     longest_first = sorted({t.lower() for t in terms}, key=len, reverse=True)
     pattern = re.compile("(" + "|".join(map(re.escape, longest_first)) + ")", re.IGNORECASE)
-    return "".join(
-        f'<span class="highlight">{html.escape(part)}</span>' if i % 2 else html.escape(part)
+    return [
+        Span("highlight" if i % 2 else "text", part)
         for i, part in enumerate(pattern.split(text))
-    )
+        if part
+    ]

@@ -1,4 +1,5 @@
-"""Queries behind the Hugging Face-compatible API: paged features, latest features, avatars.
+"""Queries behind the Hugging Face-compatible API: paged features, latest features, papers by
+date, avatars. Only papers with an arXiv id are listed (HF's ids are arXiv ids).
 
 Feed entries are loaded by `features.features_by_key` for exactly the (paper, date) keys of
 a page, with the same row-to-entry code as the feeds, so comment counts and submitter names
@@ -8,13 +9,13 @@ are computed in one place only.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from dailypapers.models import FeedEntry
 from dailypapers.store.features import features_by_key
-from dailypapers.store.schema import features, users
+from dailypapers.store.schema import features, papers, users
 
 FeatureKey = tuple[int, date]
 
@@ -28,8 +29,13 @@ def feature_page(
     offset: int = 0,
     limit: int = 50,
 ) -> list[FeedEntry]:
-    """Features in an optional date range and by an optional submitter, newest submission first."""
-    q = sa.select(features.c.paper_id, features.c.feature_date)
+    """Features of papers with an arXiv id, in an optional date range and by an optional
+    submitter, newest submission first."""
+    q = (
+        sa.select(features.c.paper_id, features.c.feature_date)
+        .join(papers, papers.c.id == features.c.paper_id)
+        .where(papers.c.arxiv_id.is_not(None))
+    )
     if start is not None:
         q = q.where(features.c.feature_date >= start)
     if end is not None:
@@ -60,6 +66,25 @@ def _entries(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[FeedEntry]
     """The feed entries for (paper id, feature date) keys, in the order of the keys."""
     by_key = {(e.paper.id, e.feature_date): e for e in features_by_key(conn, keys)}
     return [by_key[k] for k in keys if k in by_key]
+
+
+def paper_keys_by_date(
+    conn: sa.Connection, *, after: tuple[datetime, int] | None, limit: int
+) -> list[tuple[datetime, int]]:
+    """(published_at, id) of papers with an arXiv id and a date, newest first, after a key."""
+    q = sa.select(papers.c.published_at, papers.c.id).where(
+        papers.c.arxiv_id.is_not(None), papers.c.published_at.is_not(None)
+    )
+    if after is not None:
+        when, pid = after
+        q = q.where(
+            sa.or_(
+                papers.c.published_at < when,
+                sa.and_(papers.c.published_at == when, papers.c.id < pid),
+            )
+        )
+    q = q.order_by(papers.c.published_at.desc(), papers.c.id.desc()).limit(limit)
+    return [(r.published_at, r.id) for r in conn.execute(q)]
 
 
 def submitter_avatars(conn: sa.Connection, usernames: Collection[str]) -> dict[str, str | None]:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from dailypapers.models import FeatureRecord, FeedEntry
+from dailypapers.models import FeatureRecord, FeedEntry, HfJson
 from dailypapers.store.papers import get_papers
 from dailypapers.store.schema import comments, features, users, utcnow
 
@@ -17,6 +17,7 @@ class _Feature(NamedTuple):
     id: int
     submitted_by_id: int | None
     imported_comments: int
+    hf_item: HfJson | None
 
 
 _Known = dict[tuple[int, date], _Feature]
@@ -47,6 +48,7 @@ def upsert_features(
             row.id,
             submitter or row.submitted_by_id,
             max(feature.num_comments, row.imported_comments),
+            feature.hf_item if feature.hf_item is not None else row.hf_item,
         )
         outcomes.append(wanted != row)
         if wanted != row:
@@ -68,6 +70,7 @@ def _known_features(conn: sa.Connection, paper_ids: set[int]) -> _Known:
         features.c.id,
         features.c.submitted_by_id,
         features.c.imported_comments,
+        features.c.hf_item,
     ).where(features.c.paper_id.in_(paper_ids))
     return {(r.paper_id, r.feature_date): _Feature(*r[2:]) for r in conn.execute(q)}
 
@@ -79,6 +82,7 @@ def _new_row(paper_id: int, feature: FeatureRecord, submitter: int | None) -> di
         "submitted_by_id": submitter,
         "submitted_at": feature.submitted_at or utcnow(),
         "imported_comments": feature.num_comments,
+        "hf_item": feature.hf_item,
     }
 
 
@@ -87,6 +91,7 @@ def _changes(feature: _Feature) -> dict[str, object]:
         "fid": feature.id,
         "submitted_by_id": feature.submitted_by_id,
         "imported_comments": feature.imported_comments,
+        "hf_item": feature.hf_item,
     }
 
 
@@ -131,6 +136,7 @@ def _feed_entries(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Fe
             features.c.feature_date,
             features.c.submitted_at,
             features.c.imported_comments,
+            features.c.hf_item,
             users.c.username,
             users.c.display_name,
             local_comments.label("local_comments"),
@@ -148,6 +154,8 @@ def _feed_entries(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Fe
             submitted_by=r.username,
             submitter_name=r.display_name,
             num_comments=r.imported_comments + r.local_comments,
+            local_comments=r.local_comments,
+            hf_item=r.hf_item,
         )
         for r in rows
     ]

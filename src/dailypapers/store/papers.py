@@ -20,6 +20,7 @@ from dailypapers.store.schema import paper_authors, paper_categories, papers, ut
 _PAPER_FIELDS = (
     "arxiv_id", "arxiv_version", "title", "abstract", "published_at", "updated_at",
     "code_url", "project_url", "github_stars", "ai_summary", "ai_keywords", "thumbnail_url",
+    "hf_paper",
 )  # fmt: skip
 
 
@@ -275,6 +276,8 @@ def _to_paper(row: sa.Row[Any], record: PaperRecord) -> Paper:
         ai_keywords=list(record.ai_keywords or []),
         thumbnail_url=record.thumbnail_url,
         upvotes=row.imported_upvotes + row.local_votes,
+        local_upvotes=row.local_votes,
+        hf_paper=record.hf_paper,
     )
 
 

@@ -70,6 +70,8 @@ papers = sa.Table(
     sa.Column("ai_keywords", sa.JSON, nullable=False, default=list),
     sa.Column("thumbnail_url", sa.Text, nullable=True),
     sa.Column("imported_upvotes", sa.Integer, nullable=False, default=0),
+    # Hugging Face's `paper` object as sent, unknown fields included (0009_i12_hf_fields).
+    sa.Column("hf_paper", sa.JSON, nullable=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     _created(),
     sa.Column("modified_at", UtcDateTime(), nullable=False, default=utcnow),
@@ -117,6 +119,8 @@ features = sa.Table(
     sa.Column("submitted_by_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     sa.Column("submitted_at", UtcDateTime(), nullable=False),
     sa.Column("imported_comments", sa.Integer, nullable=False, default=0),
+    # Hugging Face's daily item without its `paper` (0009_i12_hf_fields).
+    sa.Column("hf_item", sa.JSON, nullable=True),
     _created(),
     sa.UniqueConstraint("paper_id", "feature_date"),
 )

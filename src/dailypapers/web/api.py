@@ -3,8 +3,9 @@
 Include this router before the HTML pages: `/papers/{id}.md` must be tried before the
 page route `/papers/{arxiv_id}`, which would otherwise take `2401.00001.md` as an id.
 Errors are `{"error": ...}` with the text repeated in `X-Error-Message` (what
-huggingface_hub shows); they are produced by this router's route class, so the app's
-own error pages are untouched. `Authorization` headers sent by clients are ignored.
+huggingface_hub shows): bad parameters of these routes are 400 through this router's route
+class, and the app's handlers answer the same shape for anything else under /api/ (unknown
+routes, 405s). `Authorization` headers sent by clients are ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -19,11 +21,16 @@ from fastapi.routing import APIRoute
 
 from dailypapers.errors import InputError
 from dailypapers.services import hf_api
+from dailypapers.web import api_schemas as schemas
 from dailypapers.web.api_schemas import (
+    ArxivRepos,
     DailyItem,
     DailyParams,
+    DetailParams,
     ErrorBody,
     PaperDetail,
+    PaperObject,
+    PapersParams,
     SearchItem,
     SearchParams,
 )
@@ -36,7 +43,7 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers={"X-Error-Message": header})
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def validation_message(exc: RequestValidationError) -> str:
     return "; ".join(
         f"{'.'.join(map(str, e['loc'][1:])) or 'request'}: {e['msg']}" for e in exc.errors()
     )
@@ -53,7 +60,7 @@ class HfErrorRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                return error_response(400, _validation_message(exc))
+                return error_response(400, validation_message(exc))
             except InputError as exc:
                 return error_response(400, str(exc))
 
@@ -68,56 +75,79 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(route_class=HfErrorRoute, tags=["Hugging Face-compatible API"])
 
 
-@router.get(
-    "/api/daily_papers",
-    response_model=list[DailyItem],
-    response_model_exclude_none=True,
-    responses=_ERRORS,
-)
+def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """Already-serialised JSON (the models are validated once, by the mapping)."""
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _next_link(request: Request, **params: str | int) -> dict[str, str]:
+    return {"Link": f'<{request.url.include_query_params(**params)}>; rel="next"'}
+
+
+@router.get("/api/daily_papers", response_model=list[DailyItem], responses=_ERRORS)
 def daily_papers(
-    request: Request, response: Response, engine: Engine, params: Annotated[DailyParams, Query()]
-) -> list[hf_api.Json]:
-    """Featured papers of a date, week or month (default: all), paged from p=0."""
+    request: Request, engine: Engine, params: Annotated[DailyParams, Query()]
+) -> Response:
+    """Featured papers of a date, week or month (default: all), paged from p=0.
+
+    A `limit` over 100 serves 100, and the `Link` to the next page says `limit=100`."""
+    limit = min(params.limit, hf_api.MAX_DAILY_LIMIT)
     query = hf_api.DailyQuery(
         span=hf_api.period(day=params.date, week=params.week, month=params.month),
         submitter=params.submitter,
         sort=params.sort,
         page=params.p,
-        limit=min(params.limit, hf_api.MAX_DAILY_LIMIT),
+        limit=limit,
     )
     page = hf_api.daily_papers(engine, query)
-    if page.has_more:
-        response.headers["Link"] = (
-            f'<{request.url.include_query_params(p=params.p + 1)}>; rel="next"'
-        )
-    return page.items
+    headers = _next_link(request, p=params.p + 1, limit=limit) if page.has_more else None
+    items = [schemas.daily_item(item) for item in page.items]
+    return _json(schemas.dump(schemas.DAILY_LIST, items), headers)
 
 
-@router.get(
-    "/api/papers/search",
-    response_model=list[SearchItem],
-    response_model_exclude_none=True,
-    responses=_ERRORS,
-)
+@router.get("/api/papers/search", response_model=list[SearchItem], responses=_ERRORS)
 def search_papers(
     engine: Engine, searcher: Searcher, params: Annotated[SearchParams, Query()]
-) -> list[hf_api.Json]:
-    """Papers matching a query by words or meaning, best first, with highlighted title and
-    summary."""
+) -> Response:
+    """Papers matching a query by arXiv id, words or meaning, best first, with the query's
+    words marked in `highlightedTitle` and `highlightedSummary`."""
     limit = min(params.limit, hf_api.MAX_SEARCH_LIMIT)
-    return hf_api.search_papers(engine, searcher, params.q, limit=limit)
+    results = hf_api.search_papers(engine, searcher, params.q, limit=limit)
+    items = [schemas.search_item(result) for result in results]
+    return _json(schemas.dump(schemas.SEARCH_LIST, items))
 
 
-@router.get(
-    "/api/papers/{paper_id:path}",
-    response_model=PaperDetail,
-    response_model_exclude_none=True,
-    responses=_ERRORS,
-)
-def paper_info(engine: Engine, paper_id: str) -> hf_api.Json | JSONResponse:
-    """One paper by arXiv id (old-style ids contain a slash, hence the path converter)."""
-    detail = hf_api.paper_detail(engine, paper_id)
-    return detail if detail is not None else _not_found(paper_id)
+@router.get("/api/papers", response_model=list[PaperObject], responses=_ERRORS)
+def list_papers(
+    request: Request, engine: Engine, params: Annotated[PapersParams, Query()]
+) -> Response:
+    """Every paper with an arXiv id, newest publication first; the next page is in `Link`."""
+    limit = min(params.limit, hf_api.MAX_PAPERS_LIMIT)
+    page = hf_api.list_papers(engine, cursor=params.cursor, limit=limit)
+    headers = (
+        _next_link(request, cursor=page.next_cursor, limit=limit) if page.next_cursor else None
+    )
+    items = [schemas.paper_object(item) for item in page.items]
+    return _json(schemas.dump(schemas.PAPER_LIST, items), headers)
+
+
+@router.get("/api/arxiv/{paper_id:path}/repos", response_model=ArxivRepos, responses=_ERRORS)
+def arxiv_repos(engine: Engine, paper_id: str) -> Response:
+    """Models, datasets and Spaces citing the paper: always none, as we host no repos."""
+    if hf_api.known_arxiv_paper(engine, paper_id) is None:
+        return _not_found(paper_id)
+    return _json(ArxivRepos().model_dump_json().encode())
+
+
+@router.get("/api/papers/{paper_id:path}", response_model=PaperDetail, responses=_ERRORS)
+def paper_info(engine: Engine, paper_id: str, params: Annotated[DetailParams, Query()]) -> Response:
+    """One paper by arXiv id (old-style ids contain a slash, hence the path converter);
+    `?field=comments` adds the comments posted here."""
+    detail = hf_api.paper_detail(engine, paper_id, comments=params.field == "comments")
+    if detail is None:
+        return _not_found(paper_id)
+    body = schemas.paper_detail(detail)
+    return _json(body.model_dump_json(by_alias=True, exclude_unset=True).encode())
 
 
 @router.get(
@@ -127,6 +157,12 @@ def paper_info(engine: Engine, paper_id: str) -> hf_api.Json | JSONResponse:
 )
 def paper_markdown(engine: Engine, paper_id: str) -> Response:
     """The paper page as markdown, as `HfApi.read_paper` expects."""
+    return markdown_response(engine, paper_id)
+
+
+def markdown_response(engine: sa.Engine, paper_id: str) -> Response:
+    """The paper as `text/markdown`, or a 404 `{"error": ...}` (also used by the HTML page
+    route for `Accept: text/markdown`)."""
     text = hf_api.paper_markdown(engine, paper_id)
     if text is None:
         return _not_found(paper_id)

@@ -136,7 +136,10 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str) -> Response:
-    """The friendly error page (JSON under /api and /feeds); never a traceback."""
+    """The friendly error page (JSON under /api and /feeds); never a traceback. Under /api/
+    errors have Hugging Face's shape, `{"error": ...}` plus `X-Error-Message`."""
+    if request.url.path.startswith("/api/"):
+        return api.error_response(status, message)
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     return render(request, "error.html", status_code=status, status=status, message=message)
@@ -152,6 +155,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return api.error_response(400, api.validation_message(exc))
         if _wants_json(request):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
         return _error(request, 400, "The request was not understood; check the address.")
@@ -182,6 +187,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/api/"):
+            return api.error_response(500, "internal error")
         if _wants_json(request):
             return JSONResponse({"detail": "internal error"}, status_code=500)
         message = "Something went wrong on our side; it has been logged."

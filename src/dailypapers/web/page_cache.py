@@ -175,7 +175,10 @@ class AnonymousPageCache:
             return None
         host = headers.get(b"host", b"").decode("latin-1")
         query = scope["query_string"].decode("latin-1")
-        return f"{scope['method']} {scope.get('scheme', 'http')}://{host}{scope['path']}?{query}"
+        # `Accept: text/markdown` turns a paper page into markdown: a different answer.
+        kind = " md" if b"text/markdown" in headers.get(b"accept", b"") else ""
+        key = f"{scope['method']} {scope.get('scheme', 'http')}://{host}{scope['path']}?{query}"
+        return key + kind
 
     async def _render_and_keep(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
         """Render for this request, keeping a copy unless a write happened meanwhile; requests

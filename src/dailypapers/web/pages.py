@@ -22,6 +22,7 @@ from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.services import community, feed, papers, submissions, subscriptions
 from dailypapers.services import search as search_service
 from dailypapers.services.papers import NotFound
+from dailypapers.web import api
 from dailypapers.web.deps import (
     ArxivFetch,
     Curator,
@@ -148,7 +149,10 @@ def paper_by_id(
 def paper(
     arxiv_id: str, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
 ) -> Response:
-    """A paper page by arXiv id; other spellings (versions, URLs) redirect to the canonical one."""
+    """A paper page by arXiv id; other spellings (versions, URLs) redirect to the canonical one.
+    With `Accept: text/markdown`, the paper as markdown (as huggingface.co answers)."""
+    if "text/markdown" in request.headers.get("accept", ""):
+        return api.markdown_response(engine, arxiv_id)
     canonical = canonical_arxiv_id(arxiv_id)
     if canonical is None:
         raise NotFound(f"{arxiv_id!r} is not an arXiv id")
