@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from dailypapers.ingest.hf_feed import HfFeedClient
     from dailypapers.search.embedder import Embedder
     from dailypapers.search.searcher import HybridSearcher
+    from dailypapers.search.sync import SyncReport
 
 
 @dataclass
@@ -75,6 +78,19 @@ class Runtime:
             ),
         )
 
+    def sync_vectors(self, *, on_batch: Callable[[int], None] | None = None) -> SyncReport:
+        """Embed new and edited papers and bring this process's vector index in step: the one
+        way CLI, submissions and the background job keep search by meaning current."""
+        from dailypapers.search.sync import sync
+
+        return sync(self.engine, self.embedder, self.searcher.dense, on_batch=on_batch)
+
+    def seed_vectors(self, vectors: Path) -> bool:
+        """`sync_vectors` from precomputed vectors (the sample's); False if another model's."""
+        from dailypapers.search.sync import seed
+
+        return seed(self.engine, self.embedder, self.searcher.dense, vectors)
+
     def arxiv_client(self, *, max_retries: int | None = None) -> ArxivApiClient:
         """An arXiv API client as configured (URL, politeness); close it after use."""
         from dailypapers.ingest.arxiv_api import ArxivApiClient
@@ -110,7 +126,10 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the searcher's threads (if it was built) and release database connections."""
+        searcher = self.__dict__.get("searcher")
+        if searcher is not None:
+            searcher.close()
         self.engine.dispose()
 
 

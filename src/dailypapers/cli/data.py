@@ -21,7 +21,6 @@ from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeedEntry, ImportReport, SourceItem
 from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.runtime import Runtime
-from dailypapers.search.sync import seed
 from dailypapers.services import feed
 from dailypapers.store import migrate
 
@@ -65,7 +64,7 @@ def load_sample(rt: Runtime) -> ImportReport:
     for path in sample_files():
         total.merge(_import_one(rt, path, fmt=None, strict=False))
     _print_report(total, title="Bundled sample")
-    if seed(rt.engine, rt.embedder, rt.searcher.dense, SAMPLE_VECTORS):
+    if rt.seed_vectors(SAMPLE_VECTORS):
         console.print("search: the sample's precomputed vectors are loaded")
     return total
 

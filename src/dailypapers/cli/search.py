@@ -17,7 +17,7 @@ from dailypapers.periods import parse_date
 from dailypapers.runtime import Runtime
 from dailypapers.search.embed_cache import CachedEmbedder
 from dailypapers.search.eval_store import MODES, evaluate_folder
-from dailypapers.search.sync import SyncReport, pending, semantic_search_enabled, sync
+from dailypapers.search.sync import SyncReport, pending, semantic_search_enabled
 from dailypapers.store.papers import paper_id_for_arxiv
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -83,12 +83,7 @@ def sync_with_progress(rt: Runtime) -> SyncReport:
         transient=True,
     ) as progress:
         task = progress.add_task("embedding", total=total)
-        return sync(
-            rt.engine,
-            rt.embedder,
-            rt.searcher.dense,
-            on_batch=lambda n: progress.advance(task, n),
-        )
+        return rt.sync_vectors(on_batch=lambda n: progress.advance(task, n))
 
 
 INLINE_EMBED_LIMIT = 1000  # about a minute of embedding on two cores

@@ -39,8 +39,8 @@ MIN_DEPTH = 100
 """Candidates taken from each leg at least: fusion needs some depth to reorder anything."""
 FILTER_OVERFETCH = 5
 """The vector index cannot filter, so with filters it is asked for this many times more."""
-_LEG_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dailypapers-search")
-"""Shared by every searcher in the process; threads start on first use and are reused."""
+LEG_THREADS = 8
+"""Threads that run the vector leg beside the keyword leg (one per concurrent search)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,12 @@ class HybridSearcher:
         self.fusion = fusion or Fusion()
         self._embedder = embedder
         self._query_vector = lru_cache(maxsize=512)(self._embed_query)
+        # Owned here and released by close(); threads start on first use and are reused.
+        self._legs = ThreadPoolExecutor(LEG_THREADS, thread_name_prefix="dailypapers-search")
+
+    def close(self) -> None:
+        """Stop the vector-leg threads (searches in flight finish first)."""
+        self._legs.shutdown(wait=True)
 
     def search(
         self,
@@ -143,7 +149,7 @@ class HybridSearcher:
         (SQLite, onnxruntime, usearch) with the GIL released, so a query costs about the
         slower leg rather than the sum of both.
         """
-        dense = _LEG_THREADS.submit(self._dense_leg, query, filters, depth)
+        dense = self._legs.submit(self._dense_leg, query, filters, depth)
         try:
             with self.engine.connect() as conn:
                 keyword = self.keyword.search(conn, query, k=depth, filters=filters)

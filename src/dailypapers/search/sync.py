@@ -171,7 +171,7 @@ class BackgroundSync:
         if not self._gate() or not semantic_search_enabled(rt.engine):
             return None
         try:
-            report = sync(rt.engine, rt.embedder, rt.searcher.dense)
+            report = rt.sync_vectors()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             log.warning("vector sync failed, will retry: %s", exc)
             return None

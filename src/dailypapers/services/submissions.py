@@ -16,7 +16,7 @@ from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import InputError, SourceError
 from dailypapers.models import Paper, PaperRecord
 from dailypapers.runtime import Runtime
-from dailypapers.search.sync import semantic_search_enabled, sync
+from dailypapers.search.sync import semantic_search_enabled
 from dailypapers.store import community
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv, upsert_papers
@@ -61,7 +61,7 @@ def make_findable(rt: Runtime) -> None:
     so that it is found by meaning too; nothing until semantic search was enabled with
     `dailypapers reindex`. Keyword search needs no step: the database indexes the paper."""
     if semantic_search_enabled(rt.engine):
-        sync(rt.engine, rt.embedder, rt.searcher.dense)
+        rt.sync_vectors()
 
 
 def _find_or_fetch(engine: sa.Engine, arxiv_id: str, fetch: Fetch) -> tuple[int, bool]:
