@@ -177,6 +177,7 @@ def test_edit_and_delete(ada: TestClient, anon: TestClient) -> None:
         data={"name": "Final", "public": "true", "csrf_token": _token(ada)},
     )
     assert "Final" in anon.get(f"/collections/{cid}").text
+    assert 'href="/u/ada/collections"' in anon.get("/u/ada").text
     assert "Final" in anon.get("/u/ada/collections").text
     ada.post(f"/collections/{cid}/delete", data={"csrf_token": _token(ada)})
     assert anon.get(f"/collections/{cid}").status_code == 404

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from live_server import SCREENSHOTS, LiveServer
+from live_server import SCREENSHOTS, LiveServer, busiest_day_path
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,7 +32,8 @@ def test_collection_flow(live_server: LiveServer, browser: Any) -> None:
     page = member.new_page()
     _sign_up(page, base, "collector")
 
-    page.goto(f"{base}/")
+    feed = busiest_day_path(live_server)
+    page.goto(feed)
     first_card = page.locator(".card").first
     first_title = first_card.locator(".title a").inner_text().strip()
     first_card.locator("summary.collect-btn").click()  # htmx loads the picker on first open
@@ -59,7 +60,7 @@ def test_collection_flow(live_server: LiveServer, browser: Any) -> None:
 
     no_js = browser.new_context(java_script_enabled=False, storage_state=member.storage_state())
     plain = no_js.new_page()
-    plain.goto(f"{base}/")
+    plain.goto(feed)
     third = plain.locator(".card").nth(2)
     third_title = third.locator(".title a").inner_text().strip()
     third.locator("summary.collect-btn").click()

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from live_server import SCREENSHOTS, LiveServer
+from live_server import SCREENSHOTS, LiveServer, busiest_day_path
 
 from web_helpers import contrast
 
@@ -70,7 +70,8 @@ def _header_target_heights(page: Any) -> dict[str, float]:
 def test_paper_page_topics_and_screenshots(live_server: LiveServer, browser: Any) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
-    page.goto(f"{live_server.url}/")
+    feed = busiest_day_path(live_server)
+    page.goto(feed)
     card = page.locator(".card", has=page.locator(".chip")).first
     chip = card.locator(".chip").first.inner_text()
     card.locator(".title a").click()
@@ -86,7 +87,7 @@ def test_paper_page_topics_and_screenshots(live_server: LiveServer, browser: Any
                 viewport={"width": width, "height": height}, color_scheme=scheme
             )
             shot = context.new_page()
-            for name, path in (("paper", url), ("home", f"{live_server.url}/")):
+            for name, path in (("paper", url), ("feed", feed)):
                 shot.goto(path)
                 overflow = shot.evaluate("document.documentElement.scrollWidth > innerWidth")
                 assert not overflow, f"horizontal scrolling at {width}px on {path}"
