@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dailypapers.ingest.arxiv_api import ArxivApiClient
     from dailypapers.ingest.arxiv_oai import OaiClient
     from dailypapers.ingest.hf_feed import HfFeedClient
+    from dailypapers.recommend.reader import Recommender
     from dailypapers.search.embedder import Embedder
     from dailypapers.search.searcher import HybridSearcher
     from dailypapers.search.sync import SyncReport
@@ -123,6 +124,19 @@ class Runtime:
             delay_seconds=settings.hf_delay_seconds,
             max_retries=settings.hf_max_retries,
             timeout=settings.hf_timeout_seconds,
+        )
+
+    @cached_property
+    def recommender(self) -> Recommender:
+        """Per-reader models over the vectors search stores for the configured model; the
+        embedder loads only when a reader's topic must be embedded."""
+        from dailypapers.recommend.reader import Recommender
+        from dailypapers.search.embedder import model_id_for
+
+        return Recommender(
+            self.engine,
+            model_id=model_id_for(self.settings.embedding_model),
+            embed=lambda texts: self.embedder.embed(texts),
         )
 
     def close(self) -> None:

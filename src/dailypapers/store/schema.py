@@ -352,3 +352,59 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _oth
     if name is None:
         return True
     return not (name in SEARCH_INDEX_OBJECTS or name.startswith("papers_fts_"))
+
+
+saves = sa.Table(
+    "saves",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    _created(),
+)
+"""A reader's private reading list (public, named collections are another table)."""
+
+dismissals = sa.Table(
+    "dismissals",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    _created(),
+)
+"""Papers a reader marked "not interested": explicit negatives, hidden from /for-you."""
+
+PREFERENCE_KINDS = (
+    "topic",
+    "category",
+    "author",
+    "include_category",
+    "exclude_category",
+    "include_keyword",
+    "exclude_keyword",
+)
+"""What a reader keeps on their settings page: interests (the first three teach the model)
+and the daily feed's filters (the rest)."""
+
+reader_preferences = sa.Table(
+    "reader_preferences",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+    sa.CheckConstraint(
+        "kind IN (" + ", ".join(f"'{k}'" for k in PREFERENCE_KINDS) + ")", name="kind"
+    ),
+)
+
+reader_models = sa.Table(
+    "reader_models",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model_id", sa.String(200), nullable=False),
+    sa.Column("weights", sa.LargeBinary, nullable=False),
+    sa.Column("bias", sa.Float, nullable=False),
+    sa.Column("positives", sa.Integer, nullable=False),
+    sa.Column("negatives", sa.Integer, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False, default=utcnow),
+)
+"""Each reader's fitted weights (float32 bytes) for the embedding model that made them."""

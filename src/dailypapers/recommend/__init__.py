@@ -1,0 +1,1 @@
+"""Per-reader ranking: a logistic regression over stored paper embeddings (pure numpy)."""
