@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,7 @@ def serve(
     n = workers or default_workers(settings)
     host, port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{host}:{port}/ with {n} worker(s)")
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     with _background_jobs(settings):
         uvicorn.run(
             "dailypapers.cli.admin:app_factory",
@@ -83,6 +85,13 @@ def serve(
             log_level="info",
             proxy_headers=True,
         )
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    """SIGTERM (systemd's stop): uvicorn shuts down gracefully, then raises the signal
+    again with this handler in place, so the background jobs stop and hand their leases
+    back (the default handler would end the process on the spot)."""
+    raise SystemExit(0)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Data commands: init, import, fetch arxiv|oai, papers, stats, db upgrade."""
+"""Data commands: init, import, fetch arxiv|oai|hf, papers, stats, db upgrade|backup."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.runtime import Runtime
 from dailypapers.services import feed
 from dailypapers.store import migrate
+from dailypapers.store.database import backup_sqlite
 
 fetch_app = typer.Typer(
     help="Fetch papers live from arXiv or a Hugging Face-compatible daily feed.",
@@ -265,6 +266,16 @@ def db_upgrade() -> None:
         migrate.upgrade(rt.engine)
         after = migrate.current_revision(rt.engine)
     console.print(f"database schema: {before or 'empty'} → {after}")
+
+
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="New file to write the copy to.")],
+) -> None:
+    """Copy the SQLite database consistently while `serve` keeps running."""
+    with runtime() as rt:
+        backup_sqlite(rt.engine, target)
+    console.print(f"backed up to {target} ({target.stat().st_size:,} bytes)")
 
 
 def _print_report(report: ImportReport, *, title: str) -> None:
