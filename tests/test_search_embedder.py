@@ -68,3 +68,29 @@ def test_other_models_need_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # makes the import fail
     with pytest.raises(ConfigError, match="pip install sentence-transformers"):
         load_embedder("sentence-transformers/all-mpnet-base-v2")
+
+
+def test_the_optimised_model_gives_the_same_vectors_and_is_made_once(
+    embedder: Embedder, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    texts = [item["text"] for item in reference["items"]]
+    cached = load_embedder(threads=2, cache_dir=tmp_path)
+    (folder,) = tmp_path.iterdir()
+    saved = sorted(p.name for p in folder.iterdir())
+    assert saved == ["model.optimised.onnx", "model.optimised.onnx.data"]
+    assert cached.model_id == embedder.model_id
+    np.testing.assert_allclose(cached.embed(texts), embedder.embed(texts), atol=1e-5)
+    stamp = (folder / saved[0]).stat().st_mtime_ns
+    load_embedder(threads=2, cache_dir=tmp_path)
+    assert (folder / saved[0]).stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name], "no staging folder left"
+
+
+def test_an_unwritable_cache_falls_back_to_the_packaged_model(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    fallback = load_embedder(threads=2, cache_dir=blocker / "models")
+    text = ["graph neural networks"]
+    np.testing.assert_allclose(fallback.embed(text), embedder.embed(text), atol=1e-6)

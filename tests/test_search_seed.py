@@ -37,7 +37,7 @@ def test_vectors_of_another_model_are_not_used(rt: Runtime, tmp_path: Path) -> N
     other = tmp_path / "other.npz"
     with np.load(SAMPLE_VECTORS) as data:
         np.savez(other, keys=data["keys"], vectors=data["vectors"], model_id=np.array("x@1"))
-    assert not seed(rt.engine, rt.embedder, rt.searcher.dense, other)
+    assert not seed(rt.engine, rt.searcher.dense, other)
     assert not semantic_search_enabled(rt.engine)
 
 

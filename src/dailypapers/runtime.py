@@ -58,7 +58,12 @@ class Runtime:
         never embed do not pay for onnxruntime)."""
         from dailypapers.search.embedder import load_embedder
 
-        return load_embedder(self.settings.embedding_model)
+        return load_embedder(self.settings.embedding_model, cache_dir=self.model_cache_dir)
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where the embedding model is kept in the form that loads fastest (embedder.py)."""
+        return self.settings.data_dir / "search" / "models"
 
     @cached_property
     def searcher(self) -> HybridSearcher:
@@ -82,15 +87,25 @@ class Runtime:
     def sync_vectors(self, *, on_batch: Callable[[int], None] | None = None) -> SyncReport:
         """Embed new and edited papers and bring this process's vector index in step: the one
         way CLI, submissions and the background job keep search by meaning current."""
-        from dailypapers.search.sync import sync
+        from dailypapers.search.sync import SyncReport, pending, sync
 
-        return sync(self.engine, self.embedder, self.searcher.dense, on_batch=on_batch)
+        dense = self.searcher.dense
+        if not pending(self.engine, dense.model_id):
+            dense.refresh()  # deletions; and no model is loaded when nothing needs embedding
+            return SyncReport()
+        return sync(self.engine, self.embedder, dense, on_batch=on_batch)
+
+    def release_embedder(self) -> None:
+        """Forget the loaded model (the next use loads it again): for a long-lived process
+        that embeds rarely, such as `serve`'s parent."""
+        self.__dict__.pop("embedder", None)
 
     def seed_vectors(self, vectors: Path) -> bool:
-        """`sync_vectors` from precomputed vectors (the sample's); False if another model's."""
+        """`sync_vectors` from precomputed vectors (the sample's), without loading the model;
+        False if another model's."""
         from dailypapers.search.sync import seed
 
-        return seed(self.engine, self.embedder, self.searcher.dense, vectors)
+        return seed(self.engine, self.searcher.dense, vectors)
 
     def arxiv_client(self, *, max_retries: int | None = None) -> ArxivApiClient:
         """An arXiv API client as configured (URL, politeness); close it after use."""

