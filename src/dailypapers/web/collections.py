@@ -7,7 +7,7 @@ and ownership rules live there. Forms carry the CSRF token (router-wide dependen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -19,18 +19,11 @@ from dailypapers.services import collections
 from dailypapers.services.papers import NotFound
 from dailypapers.web.api import error_response
 from dailypapers.web.api_schemas import ErrorBody
-from dailypapers.web.deps import CurrentUser, Engine, SignedIn, csrf_protect, render
-from dailypapers.web.pages import paper_url, safe_next
+from dailypapers.web.deps import CurrentUser, Engine, SignedIn, csrf_protect, is_htmx, render
+from dailypapers.web.pages import NextField, paper_url, safe_next
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 api_router = APIRouter(tags=["Collections"])
-
-NextField = Annotated[str | None, Form()]
-PaperField = Annotated[int, Form()]
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
 
 
 def _picker(
@@ -39,7 +32,7 @@ def _picker(
     """The "Save to collection" menu of one paper: a partial for htmx, else a whole page
     whose forms come back to it (`back` leads to where the member came from)."""
     picker = collections.picker(engine, user_id, paper_id)
-    template = "_partials/picker.html" if _is_htmx(request) else "collect.html"
+    template = "_partials/picker.html" if is_htmx(request) else "collect.html"
     back = safe_next(request.query_params.get("next"), paper_url(picker.paper))
     here = f"/collections/picker?{urlencode({'paper': paper_id, 'next': back})}"
     status = 400 if error else 200
@@ -80,10 +73,10 @@ def create(
             engine, user.id, name=name, description=description, public=public, paper_id=paper_id
         )
     except InputError as exc:
-        if paper_id is None or not _is_htmx(request) or isinstance(exc, NotFound):
+        if paper_id is None or not is_htmx(request) or isinstance(exc, NotFound):
             raise
         return _picker(request, engine, user.id, paper_id, error=str(exc))
-    if _is_htmx(request) and paper_id is not None:
+    if is_htmx(request) and paper_id is not None:
         return _picker(request, engine, user.id, paper_id)
     return RedirectResponse(safe_next(next, made.url), status_code=303)
 
@@ -103,38 +96,6 @@ def collection(
     """A collection's page: public to all, private only to its owner (404 to others)."""
     shown = collections.view(engine, cid, viewer_id=user.id if user else None, page=page)
     return render(request, "collection.html", shown=shown)
-
-
-@router.post("/collections/{cid}/add")
-def add(
-    cid: int,
-    request: Request,
-    engine: Engine,
-    user: SignedIn,
-    paper_id: PaperField,
-    next: NextField = None,
-) -> Response:
-    """Put a paper in one of the member's collections."""
-    collections.add_paper(engine, cid, paper_id, owner_id=user.id)
-    if _is_htmx(request):
-        return _picker(request, engine, user.id, paper_id)
-    return RedirectResponse(safe_next(next, f"/collections/{cid}"), status_code=303)
-
-
-@router.post("/collections/{cid}/remove")
-def remove(
-    cid: int,
-    request: Request,
-    engine: Engine,
-    user: SignedIn,
-    paper_id: PaperField,
-    next: NextField = None,
-) -> Response:
-    """Take a paper out of one of the member's collections."""
-    collections.remove_paper(engine, cid, paper_id, owner_id=user.id)
-    if _is_htmx(request):
-        return _picker(request, engine, user.id, paper_id)
-    return RedirectResponse(safe_next(next, f"/collections/{cid}"), status_code=303)
 
 
 @router.post("/collections/{cid}/edit")
@@ -158,6 +119,27 @@ def delete(cid: int, engine: Engine, user: SignedIn) -> Response:
     """Delete one of the member's collections."""
     collections.delete(engine, cid, owner_id=user.id)
     return RedirectResponse("/collections", status_code=303)
+
+
+@router.post("/collections/{cid}/{change}")
+def change(
+    cid: int,
+    change: Literal["add", "remove"],
+    request: Request,
+    engine: Engine,
+    user: SignedIn,
+    paper_id: Annotated[int, Form()],
+    next: NextField = None,
+) -> Response:
+    """Put a paper in, or take it out of, one of the member's collections; htmx gets the
+    paper's picker back, plain forms go back where they came from."""
+    if change == "add":
+        collections.add_paper(engine, cid, paper_id, owner_id=user.id)
+    else:
+        collections.remove_paper(engine, cid, paper_id, owner_id=user.id)
+    if is_htmx(request):
+        return _picker(request, engine, user.id, paper_id)
+    return RedirectResponse(safe_next(next, f"/collections/{cid}"), status_code=303)
 
 
 class CollectedPaperOut(BaseModel):

@@ -25,6 +25,11 @@ def form_list(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent the request (it then wants a partial, not a page or a redirect)."""
+    return request.headers.get("hx-request") == "true"
+
+
 class SignInRequired(Exception):
     """The page needs a signed-in user; the app redirects to /signin and back."""
 

@@ -33,6 +33,7 @@ from dailypapers.web.deps import (
     csrf_protect,
     form_list,
     get_runtime,
+    is_htmx,
     rate_limit,
     render,
 )
@@ -45,10 +46,6 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 def paper_url(paper: Paper) -> str:
     """The canonical page of a paper: by arXiv id when it has one, else by internal id."""
     return f"/papers/{paper.arxiv_id}" if paper.arxiv_id else f"/papers/id/{paper.id}"
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
@@ -174,7 +171,7 @@ def vote(
 ) -> Response:
     """Upvote (or withdraw a vote); htmx swaps the button, plain forms go back."""
     state = community.set_vote(engine, user_id=user.id, paper_id=pid, up=up)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request, "_partials/vote.html", pid=pid, upvotes=state.upvotes, voted=state.voted
         )
@@ -192,7 +189,7 @@ def comment(
 ) -> Response:
     """Add a comment; htmx appends it to the list, plain forms go back."""
     added = community.add_comment(engine, user_id=user.id, paper_id=pid, body=body)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "_partials/comment.html", comment=added)
     return _back(next)
 
@@ -203,7 +200,7 @@ def claim(
 ) -> Response:
     """Claim authorship of a paper (pending until a curator approves)."""
     status = community.claim_authorship(engine, user_id=user.id, paper_id=pid)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "_partials/claim.html", pid=pid, claim=status)
     return _back(next)
 
