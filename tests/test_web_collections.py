@@ -89,6 +89,8 @@ def test_plain_forms_create_add_share_and_remove(
     public = anon.get(f"/collections/{cid}")
     assert public.status_code == 200 and "Diffusion Models Are Great" in public.text
     assert "Worth it &amp; more" in public.text and "Remove" not in public.text
+    share = f'<meta property="og:url" content="http://testserver/collections/{cid}">'
+    assert share in public.text
     page = ada.get(f"/collections/{cid}").text
     assert "Share this address" in page and f"/collections/{cid}" in page
     ada.post(f"/collections/{cid}/remove", data={"paper_id": pid, "csrf_token": _token(ada)})
@@ -172,6 +174,7 @@ def test_rss_and_json_api(ada: TestClient, anon: TestClient, ids: dict[str, int]
 def test_edit_and_delete(ada: TestClient, anon: TestClient) -> None:
     cid = _create(ada, "Draft", public=False)
     assert anon.get(f"/collections/{cid}").status_code == 404
+    assert "og:url" not in ada.get(f"/collections/{cid}").text  # private: nothing to share
     ada.post(
         f"/collections/{cid}/edit",
         data={"name": "Final", "public": "true", "csrf_token": _token(ada)},
