@@ -8,22 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
+from dailypapers.ingest.loader import load
+from dailypapers.models import Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import accounts, feed
 from dailypapers.services.leases import LeaseKeeper, current_leases
 from dailypapers.services.sync import Source, SyncScheduler, next_due, parse_sources, run_due
 from dailypapers.store import generations
+from dailypapers.store.schema import papers
 from dailypapers.web.app import create_app
-from recorded_http import RecordedServer, Reply, recorded_http
+from recorded_http import RecordedServer, Reply, fixture_reply, recorded_http
 from test_cli import cli, env
 from test_ingest_hf_feed import DAYS, json_reply, recorded_items, serve_recorded
-from web_helpers import csrf_from, sign_up, with_secret
+from web_helpers import csrf_from, paper, sign_up, with_secret
 
 __all__ = ["env", "recorded_http"]
+ARXIV_HEAT_BATH = "api/id_1605.08386_s0_m100_199195aa31ad.xml"
+ARXIV_TESTING = "api/q_testing_s0_m10_bc5a6c384fe9.xml"
+ARXIV_EMPTY = "api/id_0000.0000_s0_m100_8b51d9633a68.xml"
 NOON = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
 
 
@@ -178,4 +185,43 @@ def test_admin_page_lists_sources_runs_and_leases_for_admins_only(
     assert "<code>hf</code>" in page and "failed" in page and "answered HTTP 404" in page
     assert "node-&lt;x&gt;" in page and "&lt;b&gt;gone" in page and "<b>gone" not in page
     assert "<code>sync</code> runs on <code>web-1</code>" in page
+    rt.close()
+
+
+def test_an_arxiv_sync_resolves_listing_papers_by_exact_title_and_asks_once_a_month(
+    tmp_path: Path, recorded_http: RecordedServer
+) -> None:
+    known = "Heat-Bath Random Walks with Markov Bases."  # as a listing page wrote it
+    unknown = "A Paper arXiv Never Saw"
+    recorded_http.add(
+        "/api/query", {"search_query": f'ti:"{known}"'}, fixture_reply(ARXIV_HEAT_BATH)
+    )
+    recorded_http.add(
+        "/api/query", {"search_query": f'ti:"{unknown}"'}, fixture_reply(ARXIV_TESTING)
+    )
+    recorded_http.add("/api/query", {}, fixture_reply(ARXIV_EMPTY))
+    rt = Runtime(
+        Settings(
+            data_dir=tmp_path / "data",
+            sync_sources="arxiv:cs.CL",
+            arxiv_api_url=f"{recorded_http.base}/api/query",
+            arxiv_delay_seconds=0,
+        )
+    )
+    rt.ensure_schema()
+    listing = [paper(None, known, day=None), paper(None, unknown, day=None)]
+    load(rt.engine, [Parsed("listing", r) for r in listing])
+
+    [run] = run_due(rt, node="n1", force=True)
+    assert run.status == "ok" and run.resolved == 1
+    with rt.engine.connect() as conn:
+        ids = dict(conn.execute(sa.select(papers.c.title, papers.c.arxiv_id)).all())
+    assert ids == {"Heat-bath random walks with Markov bases": "1605.08386", unknown: None}
+    asked = [q["search_query"] for q in recorded_http.requests if "ti:" in q["search_query"]]
+    assert asked == [f'ti:"{known}"', f'ti:"{unknown}"']
+
+    recorded_http.requests.clear()
+    [again] = run_due(rt, node="n1", force=True)
+    assert again.resolved == 0
+    assert not [q for q in recorded_http.requests if "ti:" in q["search_query"]]
     rt.close()

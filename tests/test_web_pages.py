@@ -10,13 +10,15 @@ from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
+from dailypapers.ingest.loader import load
+from dailypapers.models import Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import papers
 from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
-from web_helpers import seed, with_secret
+from web_helpers import paper, seed, with_secret
 
 
 @pytest.fixture
@@ -66,12 +68,24 @@ def test_versioned_id_redirects_to_canonical(client: TestClient) -> None:
     assert response.headers["location"] == "/papers/2406.00001"
 
 
-def test_paper_without_arxiv_id_has_an_id_page(client: TestClient, rt: Runtime) -> None:
+def test_paper_without_arxiv_id_lives_at_its_title_until_resolved(
+    client: TestClient, rt: Runtime
+) -> None:
+    slug = "/papers/t/a-listing-page-paper-without-id"
     html = client.get("/").text
-    assert "/papers/id/" in html
-    start = html.index("/papers/id/")
-    path = html[start : html.index('"', start)]
-    assert "A Listing Page Paper Without Id" in client.get(path).text
+    assert f'href="{slug}"' in html and "/papers/id/" not in html
+    page = client.get(slug).text
+    assert "A Listing Page Paper Without Id" in page and "arXiv:" not in page
+    with rt.engine.connect() as conn:
+        pid = conn.execute(sa.select(papers.c.id).where(papers.c.arxiv_id.is_(None))).scalar()
+    moved = client.get(f"/papers/id/{pid}", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (301, slug)
+    assert client.get("/papers/t/no-such-title").status_code == 404
+    # A sync finds it on arXiv: the loader fills the id in, the old URL follows.
+    found = paper("2406.09999", "A listing-page paper, without id!", day=None)
+    load(rt.engine, [Parsed("arXiv", found)])
+    resolved = client.get(slug, follow_redirects=False)
+    assert (resolved.status_code, resolved.headers["location"]) == (301, "/papers/2406.09999")
 
 
 UNKNOWN = [

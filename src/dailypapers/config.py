@@ -220,6 +220,13 @@ class Settings(BaseSettings):
         description="How many days back the first sync of a source fetches; later runs "
         "resume from the last day they completed (re-reading it, as its counts still move).",
     )
+    sync_resolve_per_run: int = Field(
+        default=20,
+        ge=0,
+        description="Papers without an arXiv id (from listing pages) whose title each arXiv "
+        "sync looks up, resolving those arXiv has exactly one paper of that title for (3 s "
+        "apiece at arXiv's pace); one that arXiv does not know is asked about monthly.",
+    )
     sync_check_seconds: float = Field(
         default=60.0, gt=0, description="How often `serve` checks whether a sync is due."
     )

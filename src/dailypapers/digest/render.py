@@ -17,6 +17,7 @@ import jinja2
 from dailypapers.config import Settings
 from dailypapers.digest.compose import Digest
 from dailypapers.models import Paper
+from dailypapers.paper_paths import paper_path
 
 ABSTRACT_CHARS = 320
 AUTHORS_SHOWN = 3
@@ -79,10 +80,8 @@ def _day(d: date) -> str:
 
 
 def paper_url(base_url: str, paper: Paper) -> str:
-    """Where a digest links a paper: its page on this instance, else arXiv."""
-    if paper.arxiv_id:
-        return f"{base_url.rstrip('/')}/papers/{paper.arxiv_id}"
-    return paper.arxiv_url or base_url
+    """Where a digest links a paper: its page on this instance."""
+    return f"{base_url.rstrip('/')}{paper_path(paper)}"
 
 
 def _title(digest: Digest) -> str:

@@ -75,6 +75,13 @@ class ArxivApiClient(PoliteClient):
             records.extend(_records(feed))
         return records
 
+    def find_title(self, title: str, *, max_results: int = 5) -> list[PaperRecord]:
+        """Papers whose title contains `title` as a phrase (arXiv's `ti:"..."`), best first;
+        the caller decides which, if any, is the same paper."""
+        phrase = " ".join(title.replace('"', " ").split())
+        feed = self._page({"search_query": f'ti:"{phrase}"'}, 0, max_results=max_results)
+        return _records(feed)
+
     def _page(
         self, params: dict[str, str], start: int, *, max_results: int | None = None
     ) -> ET.Element:

@@ -9,11 +9,12 @@ import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.models import FeedEntry, Paper
+from dailypapers.paper_paths import slug_key
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import feed, search
 from dailypapers.services.community import Comment, comments_for
 from dailypapers.store import community, features, users
-from dailypapers.store.papers import get_papers, paper_id_for_arxiv
+from dailypapers.store.papers import get_papers, paper_for_title_key, paper_id_for_arxiv
 from dailypapers.store.users import User
 
 SIMILAR_PAPERS = 5
@@ -34,6 +35,15 @@ class PaperPage:
     voted: bool = False
     claim: str | None = None
     approved_authors: list[str] = field(default_factory=list)
+
+
+def paper_for_slug(engine: sa.Engine, slug: str) -> tuple[int, str | None]:
+    """(id, arXiv id) of the paper a `/papers/t/<slug>` URL names; NotFound otherwise."""
+    with engine.connect() as conn:
+        found = paper_for_title_key(conn, slug_key(slug)) if slug_key(slug) else None
+    if found is None:
+        raise NotFound(f"no paper titled {slug_key(slug)!r} here")
+    return found
 
 
 def resolve_paper_id(

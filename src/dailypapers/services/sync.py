@@ -2,7 +2,8 @@
 
 Sources come from `DAILYPAPERS_SYNC_SOURCES`: `hf` (the daily feed at HF_API_URL, every
 SYNC_HF_INTERVAL_MINUTES) and `arxiv:CAT,CAT` (new submissions, once a day after
-SYNC_ARXIV_HOUR UTC). A run fetches from the last day any earlier run completed (that day
+SYNC_ARXIV_HOUR UTC, which also looks up the titles of papers without an arXiv id). A run
+fetches from the last day any earlier run completed (that day
 again, since its counts still move) to today, or SYNC_FIRST_DAYS back the first time, and is
 recorded in `sync_runs` with its counts and, when it stopped, a one-line reason. The days it
 completed count, so a run killed or failed mid-way is resumed by the next with no duplicates
@@ -16,16 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from dailypapers.errors import ConfigError, DailyPapersError
+from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import load
-from dailypapers.models import ImportReport
+from dailypapers.ingest.normalize import title_key
+from dailypapers.models import ImportReport, Parsed
 from dailypapers.runtime import Runtime
+from dailypapers.store import papers as store_papers
 from dailypapers.store import sync_runs
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
@@ -144,7 +148,45 @@ def _fetch(rt: Runtime, source: Source, start: date, end: date) -> Outcome:
         for category in source.categories:
             items = client.search(category, start, end)
             report.merge(load(rt.engine, items, batch_size=rt.settings.import_batch_size))
-    return _outcome(report, end, None)
+        resolved = resolve_titles(rt, client, limit=rt.settings.sync_resolve_per_run)
+    return replace(_outcome(report, end, None), resolved=resolved)
+
+
+RETRY_LOOKUP = timedelta(days=30)
+"""A title arXiv did not know is asked about again after this long (it may appear later)."""
+
+
+def resolve_titles(rt: Runtime, client: ArxivApiClient, *, limit: int) -> int:
+    """Give papers without an arXiv id (listing pages) theirs, when arXiv has exactly one
+    paper whose normalised title is theirs; how many were resolved.
+
+    The record arXiv returns is imported like any other: the loader matches it to the paper
+    by its title and fills the id in, so its page, votes and features stay where they were.
+    """
+    now = utcnow()
+    with rt.engine.connect() as conn:
+        todo = store_papers.titles_to_look_up(conn, tried_before=now - RETRY_LOOKUP, limit=limit)
+    resolved, missed = 0, []
+    try:
+        for paper_id, title in todo:
+            key = title_key(title)
+            same = [r for r in client.find_title(title) if title_key(r.title) == key]
+            if len({r.arxiv_id for r in same}) == 1:
+                load(rt.engine, [Parsed(f"arXiv title match for paper {paper_id}", same[0])])
+            if _has_arxiv_id(rt, paper_id):
+                resolved += 1
+            else:
+                missed.append(paper_id)
+    finally:
+        with transaction(rt.engine) as conn:
+            store_papers.mark_looked_up(conn, missed, now)
+    return resolved
+
+
+def _has_arxiv_id(rt: Runtime, paper_id: int) -> bool:
+    with rt.engine.connect() as conn:
+        found = store_papers.get_papers(conn, [paper_id])
+    return bool(found and found[0].arxiv_id)
 
 
 def _outcome(report: ImportReport, fetched_until: date | None, error: str | None) -> Outcome:

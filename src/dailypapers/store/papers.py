@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from dailypapers.arxiv_ids import abs_url, pdf_url
 from dailypapers.ingest.normalize import title_key
 from dailypapers.models import Paper, PaperRecord
-from dailypapers.store.schema import paper_authors, paper_categories, papers, utcnow, votes
+from dailypapers.store.schema import (
+    paper_authors,
+    paper_categories,
+    papers,
+    title_lookups,
+    utcnow,
+    votes,
+)
 
 _PAPER_FIELDS = (
     "arxiv_id", "arxiv_version", "title", "abstract", "published_at", "updated_at",
@@ -290,3 +297,41 @@ def paper_id_for_arxiv(conn: sa.Connection, arxiv_id: str) -> int | None:
 def count_papers(conn: sa.Connection) -> int:
     """How many papers are stored."""
     return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
+
+
+def paper_for_title_key(conn: sa.Connection, key: str) -> tuple[int, str | None] | None:
+    """(id, arXiv id) of the paper stored under a normalised title, preferring one without an
+    arXiv id (papers without one are keyed by their title; see `_match`)."""
+    q = (
+        sa.select(papers.c.id, papers.c.arxiv_id)
+        .where(papers.c.title_key == key)
+        .order_by(papers.c.arxiv_id.is_not(None), papers.c.id)
+        .limit(1)
+    )
+    row = conn.execute(q).first()
+    return (row.id, row.arxiv_id) if row else None
+
+
+def titles_to_look_up(
+    conn: sa.Connection, *, tried_before: datetime, limit: int
+) -> list[tuple[int, str]]:
+    """(id, title) of papers without an arXiv id not looked up since `tried_before`."""
+    q = (
+        sa.select(papers.c.id, papers.c.title)
+        .outerjoin(title_lookups, title_lookups.c.paper_id == papers.c.id)
+        .where(
+            papers.c.arxiv_id.is_(None),
+            sa.or_(title_lookups.c.tried_at.is_(None), title_lookups.c.tried_at < tried_before),
+        )
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.title) for row in conn.execute(q)]
+
+
+def mark_looked_up(conn: sa.Connection, paper_ids: Sequence[int], now: datetime) -> None:
+    """Remember that these titles were looked up (and found nothing) at `now`."""
+    if not paper_ids:
+        return
+    conn.execute(title_lookups.delete().where(title_lookups.c.paper_id.in_(paper_ids)))
+    conn.execute(title_lookups.insert(), [{"paper_id": i, "tried_at": now} for i in paper_ids])

@@ -331,6 +331,15 @@ generations = sa.Table(
 """Counters bumped on every write that pages show (`pages`), so each node's page cache can
 tell that another node wrote since it rendered."""
 
+title_lookups = sa.Table(
+    "title_lookups",
+    metadata,
+    sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tried_at", UtcDateTime(), nullable=False),
+)
+"""When a paper without an arXiv id last had its title looked up on arXiv (no exact match
+then); a sync retries it only after a while."""
+
 paper_embeddings = sa.Table(
     "paper_embeddings",
     metadata,

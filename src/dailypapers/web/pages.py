@@ -18,6 +18,7 @@ from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.digest.smtp import SendError
 from dailypapers.errors import InputError
 from dailypapers.models import Paper
+from dailypapers.paper_paths import paper_path
 from dailypapers.periods import month_range, parse_date, week_range
 from dailypapers.services import community, feed, papers, submissions, subscriptions
 from dailypapers.services import search as search_service
@@ -44,8 +45,8 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 
 
 def paper_url(paper: Paper) -> str:
-    """The canonical page of a paper: by arXiv id when it has one, else by internal id."""
-    return f"/papers/{paper.arxiv_id}" if paper.arxiv_id else f"/papers/id/{paper.id}"
+    """The canonical page of a paper (see `paper_paths`)."""
+    return paper_path(paper)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
@@ -135,10 +136,27 @@ def trending(request: Request, engine: Engine, user: CurrentUser) -> Response:
 def paper_by_id(
     pid: int, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
 ) -> Response:
-    """A paper without an arXiv id (imported from listing pages), by internal id."""
+    """A paper by internal id: links made before papers had readable URLs move there."""
     page = papers.paper_page(
         engine, papers.resolve_paper_id(engine, pid=pid), viewer=user, searcher=searcher
     )
+    canonical = paper_url(page.paper)
+    if canonical != request.url.path:
+        return RedirectResponse(canonical, status_code=301)
+    return render(request, "paper.html", page=page)
+
+
+@router.get("/papers/t/{slug}")
+def paper_by_title(
+    slug: str, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
+) -> Response:
+    """A paper without an arXiv id (from listing pages), by its title; once resolved to an
+    arXiv id, its id page."""
+    pid, arxiv_id = papers.paper_for_slug(engine, slug)
+    page = papers.paper_page(engine, pid, viewer=user, searcher=searcher)
+    canonical = paper_url(page.paper)
+    if arxiv_id or canonical != request.url.path:
+        return RedirectResponse(canonical, status_code=301)
     return render(request, "paper.html", page=page)
 
 
