@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from dailypapers.cli import admin, data, digest, search, sync
+from dailypapers.cli import admin, data, digest, recommend, search, sync
 from dailypapers.errors import DailyPapersError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ data.register(app)
 admin.register(app)
 digest.register(app)
 search.register(app)
+recommend.register(app)
 sync.register(app)
 
 _err = Console(stderr=True)

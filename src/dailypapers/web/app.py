@@ -31,6 +31,7 @@ from dailypapers.web import (
     collections,
     feeds,
     pages,
+    readers,
     security,
     subscriptions,
 )
@@ -118,6 +119,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(subscriptions.router)
     app.include_router(admin.router)
     app.include_router(collections.router)
+    app.include_router(readers.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

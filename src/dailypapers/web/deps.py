@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from dailypapers.config import Settings
+from dailypapers.recommend.reader import Recommender as RecommenderType
 from dailypapers.runtime import Runtime
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import accounts
@@ -86,6 +87,11 @@ def get_searcher(request: Request) -> HybridSearcher:
     return get_runtime(request).searcher
 
 
+def get_recommender(request: Request) -> RecommenderType:
+    """The runtime's per-reader models."""
+    return get_runtime(request).recommender
+
+
 def get_fetch(request: Request) -> Fetch:
     """How to look up unknown arXiv ids (tests inject a fake through the app factory)."""
     fetch: Fetch = request.app.state.arxiv_fetch
@@ -97,6 +103,7 @@ CurrentUser = Annotated[User | None, Depends(current_user)]
 SignedIn = Annotated[User, Depends(signed_in_user)]
 Curator = Annotated[User, Depends(curator_user)]
 Searcher = Annotated[HybridSearcher, Depends(get_searcher)]
+Recommender = Annotated[RecommenderType, Depends(get_recommender)]
 ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
 
 

@@ -20,7 +20,7 @@ from dailypapers.errors import InputError
 from dailypapers.models import Paper
 from dailypapers.paper_paths import paper_path
 from dailypapers.periods import month_range, parse_date, week_range
-from dailypapers.services import community, feed, papers, submissions, subscriptions
+from dailypapers.services import community, feed, foryou, papers, submissions, subscriptions
 from dailypapers.services import search as search_service
 from dailypapers.services.papers import NotFound
 from dailypapers.web import api
@@ -29,6 +29,7 @@ from dailypapers.web.deps import (
     Curator,
     CurrentUser,
     Engine,
+    Recommender,
     Searcher,
     SignedIn,
     csrf_protect,
@@ -182,13 +183,14 @@ def paper(
 def vote(
     pid: int,
     request: Request,
-    engine: Engine,
+    recommender: Recommender,
     user: SignedIn,
     up: Annotated[bool, Form()] = True,
     next: NextField = None,
 ) -> Response:
-    """Upvote (or withdraw a vote); htmx swaps the button, plain forms go back."""
-    state = community.set_vote(engine, user_id=user.id, paper_id=pid, up=up)
+    """Upvote (or withdraw a vote), which also teaches the voter's feed; htmx swaps the
+    button, plain forms go back."""
+    state = foryou.set_vote(recommender, user_id=user.id, paper_id=pid, up=up)
     if is_htmx(request):
         return render(
             request, "_partials/vote.html", pid=pid, upvotes=state.upvotes, voted=state.voted
