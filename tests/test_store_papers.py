@@ -87,7 +87,9 @@ def test_features_once_per_paper_and_date(rt: Runtime) -> None:
         subs = ensure_submitters(conn, [feat])
         assert upsert_features(conn, [(pid, feat)], submitter_ids=subs) == [False]
         entries = featured_between(conn, date(2024, 1, 1), date(2024, 1, 31))
-    assert [(e.paper.id, e.submitted_by, e.num_comments) for e in entries] == [(pid, "akhaliq", 2)]
+    assert [
+        (e.paper.id, e.submitted_by, e.local_comments, e.imported_comments) for e in entries
+    ] == [(pid, "akhaliq", 0, 2)]
     assert entries[0].submitted_at == T0
 
 

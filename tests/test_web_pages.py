@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+import web_helpers
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
 from dailypapers.ingest.loader import load
 from dailypapers.models import Parsed
 from dailypapers.runtime import Runtime
-from dailypapers.services.feed import TRENDING_FORMULA
+from dailypapers.services.trending import FORMULA as TRENDING_FORMULA
 from dailypapers.store.database import transaction
+from dailypapers.store.features import upsert_features
+from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import papers
+from dailypapers.store.users import ensure_submitters
 from dailypapers.web.app import create_app
 from dailypapers.web.security import resolve_secret_key
 from web_helpers import paper, seed, with_secret
@@ -92,7 +98,6 @@ UNKNOWN = [
     "/papers/9999.99999",
     "/papers/id/999999",
     "/papers/date/2024-13-01",
-    "/papers/date/1999-01-01",
     "/papers/week/2024-W99",
     "/nowhere",
     "/u/nobody",
@@ -171,3 +176,42 @@ def test_unsafe_secrets_are_refused(settings: Settings) -> None:
         first = resolve_secret_key(settings)
         assert len(first) >= 32 and resolve_secret_key(settings) == first
         assert (settings.data_dir / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_week_and_month_views_step_by_their_period_and_keep_the_date(client: TestClient) -> None:
+    week = client.get("/papers/week/2024-W23", params={"day": "2024-06-05"}).text
+    assert 'rel="prev" href="/papers/week/2024-W22"' in week  # Older Paper, 1 June, is in W22
+    assert 'href="/papers/date/2024-06-05"' in week  # the Day tab goes back to that day
+    assert 'href="/papers/month/2024-06?day=2024-06-05"' in week
+    assert 'name="view" value="week"' in week and 'value="2024-06-05"' in week
+    month = client.get("/papers/month/2024-06").text
+    assert "June 2024" in month and 'rel="prev"' not in month  # nothing before June
+    assert 'href="/papers/week/2024-W22?day=2024-06-01"' in month  # tabs: the month's first day
+    picked = client.get("/papers/date?day=2024-06-05&view=month", follow_redirects=False)
+    assert picked.headers["location"] == "/papers/month/2024-06?day=2024-06-05"
+
+
+def test_an_empty_day_is_a_normal_page_and_long_periods_are_paged(
+    client: TestClient, rt: Runtime
+) -> None:
+    empty = client.get("/papers/date/2024-06-02")
+    assert empty.status_code == 200 and "No papers featured on this day" in empty.text
+    assert 'rel="prev" href="/papers/date/2024-06-01"' in empty.text
+    many = [web_helpers.paper(f"2405.{i:05d}", f"May paper {i}", upvotes=i) for i in range(45)]
+    with transaction(rt.engine) as conn:
+        ids = upsert_papers(conn, many).paper_ids
+        who = ensure_submitters(conn, [r.feature for r in many if r.feature])
+        upsert_features(
+            conn,
+            [
+                (pid, replace(r.feature, feature_date=date(2024, 5, 10)))
+                for pid, r in zip(ids, many, strict=True)
+                if r.feature
+            ],
+            submitter_ids=who,
+        )
+    first = client.get("/papers/month/2024-05").text
+    assert "45 papers" in first and "Page 1 of 2" in first
+    assert "May paper 44" in first and "May paper 0<" not in first
+    second = client.get("/papers/month/2024-05", params={"page": 2}).text
+    assert "May paper 0<" in second and "May paper 44" not in second and 'start="31"' in second

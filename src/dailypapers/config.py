@@ -97,6 +97,19 @@ class Settings(BaseSettings):
         description="Cosine below which a vector match is not a result (so nonsense finds "
         "nothing); 0.25 is neutral or better on every eval collection.",
     )
+    trending_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Days back from today whose newly featured papers the trending page "
+        "ranks (by upvotes / (age in days + 2) ^ 1.5, age from the first feature).",
+    )
+    submission_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        description="Members may submit papers published at most this many days ago "
+        "(Hugging Face's rule); curators may feature older ones. 0: no limit.",
+    )
 
     secret_key: str | None = Field(
         default=None,

@@ -133,6 +133,12 @@ class FeedEntry:
     local_comments: int = 0
     hf_item: HfJson | None = None
 
+    @property
+    def imported_comments(self) -> int:
+        """Comments made on the site the feature was imported from (Hugging Face): pages
+        show them apart, as "N on Hugging Face", never added to the ones readers see here."""
+        return self.num_comments - self.local_comments
+
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from dailypapers.errors import InputError
 
@@ -45,3 +47,65 @@ def iso_week(day: date) -> str:
     """The YYYY-Www name of the week containing `day`."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+PeriodKind = Literal["day", "week", "month"]
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("day", "week", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A day, ISO week or month: the one period type of pages, the JSON API, the CLI and feeds."""
+
+    kind: PeriodKind
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        """Its name in URLs and parameters: YYYY-MM-DD, YYYY-Www or YYYY-MM."""
+        if self.kind == "week":
+            return iso_week(self.start)
+        return self.start.strftime("%Y-%m") if self.kind == "month" else self.start.isoformat()
+
+    def step(self, steps: int) -> Period:
+        """The period of the same kind `steps` periods later (earlier when negative)."""
+        if self.kind == "day":
+            return containing("day", self.start + timedelta(days=steps))
+        if self.kind == "week":
+            return containing("week", self.start + timedelta(weeks=steps))
+        months = self.start.year * 12 + self.start.month - 1 + steps
+        return containing("month", date(months // 12, months % 12 + 1, 1))
+
+
+def containing(kind: PeriodKind, day: date) -> Period:
+    """The day, ISO week or month that contains `day`."""
+    if kind == "day":
+        return Period("day", day, day)
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period("week", start, start + timedelta(days=6))
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period("month", day.replace(day=1), day.replace(day=last))
+
+
+def parse_period(kind: str, text: str) -> Period:
+    """A period from its kind and key (`day` 2024-07-05, `week` 2024-W27, `month` 2024-07)."""
+    if kind == "day":
+        day = parse_date(text)
+        return Period("day", day, day)
+    if kind == "week":
+        return Period("week", *week_range(text))
+    if kind == "month":
+        return Period("month", *month_range(text))
+    raise InputError(f"invalid period {kind!r}: expected day, week or month")
+
+
+def period_of(
+    *, day: str | None = None, week: str | None = None, month: str | None = None
+) -> Period | None:
+    """The period named by at most one of a day, week or month parameter; None for none."""
+    given = [(k, v) for k, v in (("day", day), ("week", week), ("month", month)) if v is not None]
+    if len(given) > 1:
+        raise InputError("give only one of a date, a week and a month")
+    return parse_period(*given[0]) if given else None

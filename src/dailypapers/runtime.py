@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,10 +32,20 @@ class Runtime:
     no logic beyond building them."""
 
     settings: Settings
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The current time; tests pass another to use the site over several days."""
     engine: sa.Engine = field(init=False)
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.resolved_database_url)
+
+    def now(self) -> datetime:
+        """The current UTC time, from `clock`."""
+        return self.clock().astimezone(UTC)
+
+    def today(self) -> date:
+        """Today's UTC date, from `clock`: what "today" means for feeds and trending."""
+        return self.now().date()
 
     def ensure_schema(self) -> bool:
         """Create the schema on an empty database; refuse an outdated one. True if created."""

@@ -1,4 +1,4 @@
-"""Data commands: init, import, fetch arxiv|oai|hf, papers, stats, db upgrade|backup."""
+"""Data commands: init, import, fetch arxiv|oai|hf, papers, trending, stats, db upgrade|backup."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from dailypapers.ingest.detect import READERS
 from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeedEntry, ImportReport, SourceItem
-from dailypapers.periods import month_range, parse_date, week_range
+from dailypapers.periods import Period, parse_date, period_of
 from dailypapers.runtime import Runtime
-from dailypapers.services import feed
+from dailypapers.services import feed, trending
 from dailypapers.store import migrate
 from dailypapers.store.database import backup_sqlite
 
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command("import")(import_)
     app.command()(papers)
+    app.command("trending")(trending_)
     app.command()(stats)
     app.add_typer(fetch_app, name="fetch")
     app.add_typer(db_app, name="db")
@@ -206,10 +207,9 @@ def papers(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List featured papers, best first (default: the latest day with papers)."""
-    if sum(x is not None for x in (day, week, month)) > 1:
-        raise InputError("give at most one of --date, --week, --month")
+    chosen = period_of(day=day, week=week, month=month)
     with runtime() as rt:
-        start, end = _period(rt, day, week, month)
+        start, end = _period(rt, chosen)
         entries = feed.featured(rt.engine, start, end)
     if as_json:
         print_json([feed.entry_summary(e) for e in entries])
@@ -217,16 +217,43 @@ def papers(
         _print_entries(entries, start, end)
 
 
-def _period(rt: Runtime, day: str | None, week: str | None, month: str | None) -> tuple[date, date]:
-    if week:
-        return week_range(week)
-    if month:
-        return month_range(month)
-    if day:
-        d = parse_date(day)
-        return d, d
-    latest = feed.latest_date(rt.engine) or datetime.now(UTC).date()
+def _period(rt: Runtime, chosen: Period | None) -> tuple[date, date]:
+    """The chosen period's dates, else the latest day with papers (today on an empty store)."""
+    if chosen is not None:
+        return chosen.start, chosen.end
+    latest = feed.latest_date(rt.engine, on_or_before=rt.today()) or rt.today()
     return latest, latest
+
+
+def trending_(
+    limit: Annotated[int, typer.Option(min=1, help="Papers to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List trending papers: first featured in the trending window, by the trending score."""
+    with runtime() as rt:
+        ranked = trending.trending(
+            rt.engine, today=rt.today(), window_days=rt.settings.trending_window_days
+        )
+    shown = ranked.entries[:limit]
+    if as_json:
+        print_json(
+            [
+                {**feed.entry_summary(t.entry), "age_days": t.age_days, "score": t.score}
+                for t in shown
+            ]
+        )
+        return
+    stale = " (nothing newer: the most recent window with papers)" if ranked.stale else ""
+    title = f"Trending, first featured {ranked.start} … {ranked.end}{stale}"
+    table = Table(title=title, caption=trending.FORMULA, title_justify="left")
+    for col in ("score", "age", "▲", "arXiv", "title"):
+        table.add_column(col, overflow="fold")
+    for t in shown:
+        p = t.entry.paper
+        table.add_row(
+            f"{t.score:.2f}", f"{t.age_days} d", str(p.upvotes), p.arxiv_id or "", p.title
+        )
+    console.print(table)
 
 
 def _print_entries(entries: list[FeedEntry], start: date, end: date) -> None:

@@ -96,4 +96,4 @@ def find_user(engine: sa.Engine, name: str) -> User | None:
 
 def is_curator(user: User | None) -> bool:
     """Curators and admins may feature papers, approve claims and hide comments."""
-    return user is not None and user.role in ("curator", "admin")
+    return user is not None and user.is_curator

@@ -28,8 +28,9 @@ from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.search.searcher import HybridSearcher
-from dailypapers.services import feed, search
-from dailypapers.store import api_queries
+from dailypapers.services import feed, search, trending
+from dailypapers.store import features, users
+from dailypapers.store import papers as papers_store
 from dailypapers.store.community import CommentRow, list_comments
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
 
@@ -41,7 +42,6 @@ MAX_DAILY_LIMIT = 100
 MAX_SEARCH_LIMIT = 120
 MAX_PAPERS_LIMIT = 100
 MAX_SEARCH_TERMS = 12
-_TRENDING_ALL = 100_000  # feed.trending's window (two weeks) holds far fewer papers
 _SEARCH_OVERFETCH = 20  # room for papers without an arXiv id, which are left out
 _TERM_SEPARATORS = re.compile(r"[\s\"']+")
 
@@ -56,15 +56,8 @@ def period(
     *, day: str | None = None, week: str | None = None, month: str | None = None
 ) -> tuple[date, date] | None:
     """The inclusive date range of a `date`, `week` or `month` parameter; None for none given."""
-    given = [v for v in (day, week, month) if v is not None]
-    if len(given) > 1:
-        raise InputError("give only one of date, week and month")
-    if day is not None:
-        single = periods.parse_date(day)
-        return single, single
-    if week is not None:
-        return periods.week_range(week)
-    return periods.month_range(month) if month is not None else None
+    found = periods.period_of(day=day, week=week, month=month)
+    return (found.start, found.end) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +85,8 @@ class DailyQuery:
     sort: Sort = "publishedAt"
     page: int = 0
     limit: int = DEFAULT_LIMIT
+    today: date | None = None  # what trending counts ages to; None: the current UTC date
+    trending_window_days: int = trending.DEFAULT_WINDOW_DAYS
 
 
 @dataclass(slots=True)
@@ -110,7 +105,7 @@ def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
     else:
         start, end = query.span or (None, None)
         with engine.connect() as conn:
-            entries = api_queries.feature_page(
+            entries = features.feature_page(
                 conn, start=start, end=end, submitter=query.submitter, offset=offset, limit=size
             )
     page = entries[: query.limit]
@@ -118,25 +113,19 @@ def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
 
 
 def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
-    """Without a period, the site's trending list; within one, the same formula over it."""
+    """Without a period, the site's trending list; within one, the same score over it."""
+    today = query.today or datetime.now(UTC).date()
     if query.span is None:
-        ranked = [t.entry for t in feed.trending(engine, limit=_TRENDING_ALL)]
+        ranked = trending.trending(
+            engine, today=today, window_days=query.trending_window_days
+        ).entries
     else:
-        ranked = rank_trending(feed.featured(engine, *query.span))
-    return [e for e in ranked if e.paper.arxiv_id and query.submitter in (None, e.submitted_by)]
-
-
-def rank_trending(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-    """Order by `feed.TRENDING_FORMULA`, ages counted back from the newest day among them."""
-    if not entries:
-        return []
-    newest = max(e.feature_date for e in entries)
-
-    def score(e: FeedEntry) -> tuple[float, int]:
-        age = (newest - e.feature_date).days
-        return e.paper.upvotes / (age + 2) ** feed.GRAVITY, e.paper.upvotes
-
-    return sorted(entries, key=score, reverse=True)
+        ranked = trending.rank(engine, feed.featured(engine, *query.span), today=today)
+    return [
+        t.entry
+        for t in ranked
+        if t.entry.paper.arxiv_id and query.submitter in (None, t.entry.submitted_by)
+    ]
 
 
 def _items(engine: sa.Engine, entries: Sequence[FeedEntry]) -> list[ApiItem]:
@@ -145,7 +134,7 @@ def _items(engine: sa.Engine, entries: Sequence[FeedEntry]) -> list[ApiItem]:
     avatars: Avatars = {}
     if names:
         with engine.connect() as conn:
-            avatars = api_queries.submitter_avatars(conn, names)
+            avatars = users.avatars(conn, names)
     return [ApiItem(e.paper, e, avatars.get(e.submitted_by or "")) for e in entries]
 
 
@@ -153,7 +142,7 @@ def _with_features(engine: sa.Engine, found: Sequence[Paper]) -> list[ApiItem]:
     """Items for papers that have an arXiv id, each with its latest feature if any."""
     papers = [p for p in found if p.arxiv_id]
     with engine.connect() as conn:
-        latest = api_queries.latest_features(conn, [p.id for p in papers])
+        latest = features.latest_features(conn, [p.id for p in papers])
     featured = {item.paper.id: item for item in _items(engine, list(latest.values()))}
     return [featured.get(p.id) or ApiItem(p) for p in papers]
 
@@ -209,7 +198,7 @@ def list_papers(engine: sa.Engine, *, cursor: str | None, limit: int) -> PapersP
     opaque cursor (keyset, so pages stay consistent while papers are added)."""
     after = _decode_cursor(cursor) if cursor else None
     with engine.connect() as conn:
-        keys = api_queries.paper_keys_by_date(conn, after=after, limit=limit + 1)
+        keys = papers_store.paper_keys_by_date(conn, after=after, limit=limit + 1)
         found = get_papers(conn, [pid for _, pid in keys[:limit]])
     items = _with_features(engine, found)
     next_cursor = _encode_cursor(keys[limit - 1]) if len(keys) > limit else None
@@ -305,8 +294,8 @@ def find_papers(
     (feeds and the API date items by it)."""
     found = search.papers_matching(searcher, q, limit=limit)
     with engine.connect() as conn:
-        features = api_queries.latest_features(conn, [p.id for p in found])
-    return [(paper, features.get(paper.id)) for paper in found]
+        latest = features.latest_features(conn, [p.id for p in found])
+    return [(paper, latest.get(paper.id)) for paper in found]
 
 
 def highlight(text: str, terms: Sequence[str]) -> list[Span]:

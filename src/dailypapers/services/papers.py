@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.paper_paths import slug_key
+from dailypapers.periods import Period, containing
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import feed, search
 from dailypapers.services.community import Comment, comments_for
@@ -35,6 +36,7 @@ class PaperPage:
     voted: bool = False
     claim: str | None = None
     approved_authors: list[str] = field(default_factory=list)
+    imported_comments: int = 0  # made on Hugging Face, shown as such, never mixed in
 
 
 def paper_for_slug(engine: sa.Engine, slug: str) -> tuple[int, str | None]:
@@ -69,14 +71,15 @@ def paper_page(
 ) -> PaperPage:
     """The paper, its feature dates, comments (hidden ones for curators), and the papers
     nearest in meaning ([] until vectors are computed with `dailypapers reindex`)."""
-    curator = viewer is not None and viewer.role in ("curator", "admin")
+    curator = viewer is not None and viewer.is_curator
     with engine.connect() as conn:
         found = get_papers(conn, [paper_id])
         if not found:
             raise NotFound(f"no paper with id {paper_id}")
         page = PaperPage(
             paper=found[0],
-            featured_on=community.feature_dates(conn, paper_id),
+            featured_on=features.feature_dates(conn, paper_id),
+            imported_comments=features.imported_comment_count(conn, paper_id),
             comments=[],
             similar=[],
             approved_authors=[
@@ -91,60 +94,154 @@ def paper_page(
     return page
 
 
+PROFILE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Dated:
+    """A paper and when the member acted on it (submitted it, upvoted it)."""
+
+    paper: Paper
+    when: datetime
+
+
+@dataclass(slots=True)
+class Listing:
+    """One page of a long list, with how many items there are in all."""
+
+    items: list[Dated]
+    total: int
+    page: int
+    pages: int
+
+
 @dataclass(slots=True)
 class Profile:
-    """A member's page: who they are and the papers they submitted, upvoted and authored."""
+    """A member's page: who they are, and a page each of the papers they submitted and
+    upvoted (with when), and the papers they authored."""
 
     user: User
-    submitted: list[Paper]
-    upvoted: list[Paper]
+    submitted: Listing
+    upvoted: Listing
     claimed: list[Paper]
 
 
-def profile(engine: sa.Engine, username: str) -> Profile:
+def profile(
+    engine: sa.Engine, username: str, *, submitted_page: int = 1, upvoted_page: int = 1
+) -> Profile:
     """The profile of a user by username; NotFound if there is none."""
+    size = PROFILE_PAGE_SIZE
     with engine.connect() as conn:
         user = users.find_user(conn, username)
         if user is None or user.username.lower() != username.lower():
             raise NotFound(f"no user {username!r}")
         approved = community.claims(conn, status="approved", user_id=user.id)
+        sub_page, up_page = max(submitted_page, 1), max(upvoted_page, 1)
+        submitted = features.submitted_by_user(
+            conn, user.id, offset=(sub_page - 1) * size, limit=size
+        )
+        upvoted = community.upvoted_by_user(conn, user.id, offset=(up_page - 1) * size, limit=size)
         return Profile(
             user=user,
-            submitted=get_papers(conn, community.submitted_paper_ids(conn, user.id)),
-            upvoted=get_papers(conn, community.upvoted_paper_ids(conn, user.id)),
+            submitted=_listing(conn, *submitted, sub_page),
+            upvoted=_listing(conn, *upvoted, up_page),
             claimed=get_papers(conn, [c.paper_id for c in approved]),
         )
 
 
+def _listing(
+    conn: sa.Connection, rows: list[tuple[int, datetime]], total: int, page: int
+) -> Listing:
+    by_id = {p.id: p for p in get_papers(conn, [pid for pid, _ in rows])}
+    items = [Dated(by_id[pid], when) for pid, when in rows if pid in by_id]
+    return Listing(items, total, page, _pages(total, PROFILE_PAGE_SIZE))
+
+
+def _pages(total: int, size: int) -> int:
+    return max((total + size - 1) // size, 1)
+
+
+FEED_PAGE_SIZE = 30
+
+
 @dataclass(slots=True)
 class FeedPage:
-    """A feed period's entries plus navigation: the day before/after that has papers."""
+    """A page of a feed period's entries, and where to go from it: the neighbouring periods
+    (for days, the nearest days with papers) and the other pages of a long period.
+    `anchor` is the day the reader came from, kept when switching day/week/month."""
 
-    start: date
-    end: date
+    period: Period
+    anchor: date
     entries: list[FeedEntry]
     voted: set[int]
-    previous: date | None = None
-    following: date | None = None
+    total: int
+    page: int = 1
+    pages: int = 1
+    previous: Period | None = None
+    following: Period | None = None
+
+    @property
+    def start(self) -> date:
+        """The period's first day."""
+        return self.period.start
+
+    @property
+    def first_rank(self) -> int:
+        """The rank of this page's first entry in the whole period (1 on the first page)."""
+        return (self.page - 1) * FEED_PAGE_SIZE + 1
 
 
-def feed_page(engine: sa.Engine, start: date, end: date, *, viewer: User | None) -> FeedPage:
-    """Featured papers of a day/week/month, best first, with the viewer's votes marked."""
-    entries = feed.featured(engine, start, end)
+def feed_page(
+    engine: sa.Engine,
+    period: Period,
+    *,
+    viewer: User | None,
+    page: int = 1,
+    anchor: date | None = None,
+) -> FeedPage:
+    """A page of the featured papers of a day/week/month, best first, with the viewer's
+    votes marked; a period without papers is an empty page, not an error."""
+    entries = feed.featured(engine, period.start, period.end)
+    pages = _pages(len(entries), FEED_PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    shown = entries[(page - 1) * FEED_PAGE_SIZE : page * FEED_PAGE_SIZE]
     with engine.connect() as conn:
         voted = (
-            community.voted_papers(conn, viewer.id, [e.paper.id for e in entries])
+            community.voted_papers(conn, viewer.id, [e.paper.id for e in shown])
             if viewer
             else set()
         )
-        previous = features.latest_feature_date(conn, on_or_before=start - timedelta(days=1))
-        following = community.next_feature_date(conn, end)
-    return FeedPage(start, end, entries, voted, previous, following)
+        previous, following = _neighbours(conn, period)
+    inside = anchor is not None and period.start <= anchor <= period.end
+    return FeedPage(
+        period,
+        anchor if inside and anchor else period.start,
+        shown,
+        voted,
+        len(entries),
+        page,
+        pages,
+        previous,
+        following,
+    )
 
 
-def latest_day(engine: sa.Engine) -> date:
-    """The newest day with featured papers (today on an empty instance)."""
-    return feed.latest_date(engine) or datetime.now(UTC).date()
+def _neighbours(conn: sa.Connection, period: Period) -> tuple[Period | None, Period | None]:
+    """Days step to the nearest days with papers; weeks and months to the previous and next
+    week or month (None past the last feature, so nobody pages into the empty future)."""
+    before = features.latest_feature_date(conn, on_or_before=period.start - timedelta(days=1))
+    after = features.next_feature_date(conn, period.end)
+    if period.kind == "day":
+        return (
+            containing("day", before) if before else None,
+            containing("day", after) if after else None,
+        )
+    return (period.step(-1) if before else None, period.step(1) if after else None)
+
+
+def latest_day(engine: sa.Engine, today: date) -> date:
+    """The newest day with featured papers, not after today (today on an empty instance)."""
+    return feed.latest_date(engine, on_or_before=today) or today
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dailypapers.errors import InputError, SourceError
 from dailypapers.models import Paper, PaperRecord
 from dailypapers.runtime import Runtime
 from dailypapers.search.sync import semantic_search_enabled
-from dailypapers.store import community
+from dailypapers.store import features
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv, upsert_papers
 
@@ -88,7 +88,7 @@ def feature(engine: sa.Engine, paper_id: int, day: date, *, user_id: int) -> Sub
         raise InputError(f"no paper with id {paper_id}")
     try:
         with transaction(engine) as conn:
-            community.add_feature(conn, paper_id, day, submitted_by=user_id)
+            features.add_feature(conn, paper_id, day, submitted_by=user_id)
     except sa.exc.IntegrityError:
         raise AlreadyFeatured(found[0], day) from None
     return Submission(found[0], day)
@@ -97,5 +97,5 @@ def feature(engine: sa.Engine, paper_id: int, day: date, *, user_id: int) -> Sub
 def unfeature(engine: sa.Engine, paper_id: int, day: date) -> None:
     """Take a paper off a day's feed (curators)."""
     with transaction(engine) as conn:
-        if not community.remove_feature(conn, paper_id, day):
+        if not features.remove_feature(conn, paper_id, day):
             raise InputError(f"paper {paper_id} is not featured on {day}")

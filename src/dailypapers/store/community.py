@@ -1,13 +1,13 @@
-"""Votes, comments, authorship claims, and the curator's feature/unfeature writes."""
+"""Votes, comments and authorship claims (feature rows are store.features' business)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from dailypapers.store.schema import authorship_claims, comments, features, users, utcnow, votes
+from dailypapers.store.schema import authorship_claims, comments, users, utcnow, votes
 
 
 def count_votes(conn: sa.Connection) -> int:
@@ -165,54 +165,18 @@ def decide_claim(conn: sa.Connection, claim_id: int, *, status: str, decided_by:
     return conn.execute(q).rowcount == 1
 
 
-def feature_dates(conn: sa.Connection, paper_id: int) -> list[date]:
-    """The dates a paper was featured on, newest first."""
-    q = sa.select(features.c.feature_date).where(features.c.paper_id == paper_id)
-    return list(conn.execute(q.order_by(features.c.feature_date.desc())).scalars())
-
-
-def add_feature(conn: sa.Connection, paper_id: int, day: date, *, submitted_by: int) -> None:
-    """Feature a paper on a day; a repeat raises IntegrityError (UNIQUE paper+date)."""
-    values = {
-        "paper_id": paper_id,
-        "feature_date": day,
-        "submitted_by_id": submitted_by,
-        "submitted_at": utcnow(),
-        "imported_comments": 0,
-        "created_at": utcnow(),
-    }
-    conn.execute(features.insert(), values)
-
-
-def remove_feature(conn: sa.Connection, paper_id: int, day: date) -> bool:
-    """Take a paper off a day's feed; False if it was not featured that day."""
-    q = sa.delete(features).where(features.c.paper_id == paper_id, features.c.feature_date == day)
-    return conn.execute(q).rowcount == 1
-
-
-def submitted_paper_ids(conn: sa.Connection, user_id: int, *, limit: int = 100) -> list[int]:
-    """Papers this user featured (submitted), newest feature first."""
+def upvoted_by_user(
+    conn: sa.Connection, user_id: int, *, offset: int = 0, limit: int = 50
+) -> tuple[list[tuple[int, datetime]], int]:
+    """A page of (paper id, when voted) of the papers this user upvoted, newest vote first,
+    and how many there are in all."""
+    mine = votes.c.user_id == user_id
+    total = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
     q = (
-        sa.select(features.c.paper_id)
-        .where(features.c.submitted_by_id == user_id)
-        .order_by(features.c.feature_date.desc(), features.c.id.desc())
-        .limit(limit)
-    )
-    return list(dict.fromkeys(conn.execute(q).scalars()))
-
-
-def upvoted_paper_ids(conn: sa.Connection, user_id: int, *, limit: int = 100) -> list[int]:
-    """Papers this user upvoted, newest vote first."""
-    q = (
-        sa.select(votes.c.paper_id)
-        .where(votes.c.user_id == user_id)
+        sa.select(votes.c.paper_id, votes.c.created_at)
+        .where(mine)
         .order_by(votes.c.created_at.desc(), votes.c.id.desc())
+        .offset(offset)
         .limit(limit)
     )
-    return list(conn.execute(q).scalars())
-
-
-def next_feature_date(conn: sa.Connection, after: date) -> date | None:
-    """The first day after `after` with featured papers (feed navigation)."""
-    q = sa.select(sa.func.min(features.c.feature_date)).where(features.c.feature_date > after)
-    return conn.execute(q).scalar_one_or_none()
+    return [(r.paper_id, r.created_at) for r in conn.execute(q)], total

@@ -1,9 +1,10 @@
-"""Daily features: which paper was featured on which date, by whom."""
+"""Daily features: which paper was featured on which date, by whom. Every query on feature
+rows lives here (feeds, trending, the JSON API, profiles, curator writes)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 from dailypapers.models import FeatureRecord, FeedEntry, HfJson
 from dailypapers.store.papers import get_papers
 from dailypapers.store.schema import comments, features, users, utcnow
+from dailypapers.store.schema import papers as papers_table
+
+FeatureKey = tuple[int, date]
 
 
 class _Feature(NamedTuple):
@@ -124,7 +128,8 @@ def features_by_key(conn: sa.Connection, keys: Collection[tuple[int, date]]) -> 
 
 def _feed_entries(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[FeedEntry]:
     """Feed entries of the features matching `where`, unordered: the one place where comment
-    counts (imported plus visible local ones) and submitter names are put together."""
+    counts (visible local ones, and apart from them the imported ones) and submitter names
+    are put together."""
     local_comments = (
         sa.select(sa.func.count())
         .where(comments.c.paper_id == features.c.paper_id, comments.c.hidden.is_(False))
@@ -164,3 +169,141 @@ def _feed_entries(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Fe
 def count_features(conn: sa.Connection) -> int:
     """How many (paper, date) features exist."""
     return conn.execute(sa.select(sa.func.count()).select_from(features)).scalar_one()
+
+
+def next_feature_date(conn: sa.Connection, after: date) -> date | None:
+    """The first day after `after` with featured papers (feed navigation)."""
+    q = sa.select(sa.func.min(features.c.feature_date)).where(features.c.feature_date > after)
+    return conn.execute(q).scalar_one_or_none()
+
+
+def feature_dates(conn: sa.Connection, paper_id: int) -> list[date]:
+    """The dates a paper was featured on, newest first."""
+    q = sa.select(features.c.feature_date).where(features.c.paper_id == paper_id)
+    return list(conn.execute(q.order_by(features.c.feature_date.desc())).scalars())
+
+
+def imported_comment_count(conn: sa.Connection, paper_id: int) -> int:
+    """Comments the paper had on the site it was imported from (the largest count seen)."""
+    q = sa.select(sa.func.max(features.c.imported_comments)).where(features.c.paper_id == paper_id)
+    return conn.execute(q).scalar_one_or_none() or 0
+
+
+def add_feature(conn: sa.Connection, paper_id: int, day: date, *, submitted_by: int) -> None:
+    """Feature a paper on a day; a repeat raises IntegrityError (UNIQUE paper+date)."""
+    values = {
+        "paper_id": paper_id,
+        "feature_date": day,
+        "submitted_by_id": submitted_by,
+        "submitted_at": utcnow(),
+        "imported_comments": 0,
+        "created_at": utcnow(),
+    }
+    conn.execute(features.insert(), values)
+
+
+def remove_feature(conn: sa.Connection, paper_id: int, day: date) -> bool:
+    """Take a paper off a day's feed; False if it was not featured that day."""
+    q = sa.delete(features).where(features.c.paper_id == paper_id, features.c.feature_date == day)
+    return conn.execute(q).rowcount == 1
+
+
+def submitted_by_user(
+    conn: sa.Connection, user_id: int, *, offset: int = 0, limit: int = 50
+) -> tuple[list[tuple[int, datetime]], int]:
+    """A page of (paper id, when submitted) of the features this user submitted, newest
+    first, and how many there are in all."""
+    mine = features.c.submitted_by_id == user_id
+    total = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+    q = (
+        sa.select(features.c.paper_id, features.c.submitted_at)
+        .where(mine)
+        .order_by(features.c.submitted_at.desc(), features.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(r.paper_id, r.submitted_at) for r in conn.execute(q)], total
+
+
+def _first_features() -> sa.Subquery:
+    """Each paper's first feature date: what trending counts a paper's age from, so that
+    featuring an old paper again does not make it new."""
+    return (
+        sa.select(features.c.paper_id, sa.func.min(features.c.feature_date).label("first_day"))
+        .group_by(features.c.paper_id)
+        .subquery()
+    )
+
+
+def first_featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEntry]:
+    """The first features of the papers first featured between two dates (inclusive)."""
+    first = _first_features()
+    q = sa.select(first.c.paper_id, first.c.first_day).where(first.c.first_day.between(start, end))
+    return _entries(conn, [(r.paper_id, r.first_day) for r in conn.execute(q)])
+
+
+def latest_first_feature_date(conn: sa.Connection, on_or_before: date) -> date | None:
+    """The most recent day, not after `on_or_before`, on which some paper was first featured."""
+    first = _first_features()
+    q = sa.select(sa.func.max(first.c.first_day)).where(first.c.first_day <= on_or_before)
+    return conn.execute(q).scalar_one_or_none()
+
+
+def first_feature_dates(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int, date]:
+    """The day each of these papers was first featured (papers never featured are absent)."""
+    if not paper_ids:
+        return {}
+    q = (
+        sa.select(features.c.paper_id, sa.func.min(features.c.feature_date))
+        .where(features.c.paper_id.in_(set(paper_ids)))
+        .group_by(features.c.paper_id)
+    )
+    return {pid: day for pid, day in conn.execute(q)}
+
+
+def feature_page(
+    conn: sa.Connection,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    submitter: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[FeedEntry]:
+    """Features of papers with an arXiv id (HF's ids are arXiv ids), in an optional date
+    range and by an optional submitter, newest submission first (the JSON API's pages)."""
+    q = (
+        sa.select(features.c.paper_id, features.c.feature_date)
+        .join(papers_table, papers_table.c.id == features.c.paper_id)
+        .where(papers_table.c.arxiv_id.is_not(None))
+    )
+    if start is not None:
+        q = q.where(features.c.feature_date >= start)
+    if end is not None:
+        q = q.where(features.c.feature_date <= end)
+    if submitter is not None:
+        q = q.join(users, users.c.id == features.c.submitted_by_id).where(
+            users.c.username == submitter
+        )
+    q = q.order_by(features.c.submitted_at.desc(), features.c.id.desc())
+    keys = [(r.paper_id, r.feature_date) for r in conn.execute(q.offset(offset).limit(limit))]
+    return _entries(conn, keys)
+
+
+def latest_features(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int, FeedEntry]:
+    """Each paper's most recent feature, for the papers that were ever featured."""
+    if not paper_ids:
+        return {}
+    q = (
+        sa.select(features.c.paper_id, sa.func.max(features.c.feature_date).label("day"))
+        .where(features.c.paper_id.in_(set(paper_ids)))
+        .group_by(features.c.paper_id)
+    )
+    keys = [(r.paper_id, r.day) for r in conn.execute(q)]
+    return {e.paper.id: e for e in _entries(conn, keys)}
+
+
+def _entries(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[FeedEntry]:
+    """The feed entries for (paper id, feature date) keys, in the order of the keys."""
+    by_key = {(e.paper.id, e.feature_date): e for e in features_by_key(conn, keys)}
+    return [by_key[k] for k in keys if k in by_key]

@@ -335,3 +335,23 @@ def mark_looked_up(conn: sa.Connection, paper_ids: Sequence[int], now: datetime)
         return
     conn.execute(title_lookups.delete().where(title_lookups.c.paper_id.in_(paper_ids)))
     conn.execute(title_lookups.insert(), [{"paper_id": i, "tried_at": now} for i in paper_ids])
+
+
+def paper_keys_by_date(
+    conn: sa.Connection, *, after: tuple[datetime, int] | None, limit: int
+) -> list[tuple[datetime, int]]:
+    """(published_at, id) of papers with an arXiv id and a date, newest first, after a key
+    (the JSON API's `/api/papers` cursor)."""
+    q = sa.select(papers.c.published_at, papers.c.id).where(
+        papers.c.arxiv_id.is_not(None), papers.c.published_at.is_not(None)
+    )
+    if after is not None:
+        when, pid = after
+        q = q.where(
+            sa.or_(
+                papers.c.published_at < when,
+                sa.and_(papers.c.published_at == when, papers.c.id < pid),
+            )
+        )
+    q = q.order_by(papers.c.published_at.desc(), papers.c.id.desc()).limit(limit)
+    return [(r.published_at, r.id) for r in conn.execute(q)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,12 @@ class User:
     email: str | None
     role: str
     password_hash: str | None
+
+    @property
+    def is_curator(self) -> bool:
+        """Curators and admins may feature any paper on any day, approve claims and hide
+        comments: the one place this rule is written (templates read it too)."""
+        return self.role in ("curator", "admin")
 
 
 def _user_query() -> sa.Select[Any]:
@@ -102,3 +108,11 @@ def set_role(conn: sa.Connection, user_id: int, role: str) -> None:
 def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
     """Replace a password hash (after a rehash or a reset)."""
     conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+def avatars(conn: sa.Connection, usernames: Collection[str]) -> dict[str, str | None]:
+    """Avatar URL (or None) of each named user; FeedEntry carries names only."""
+    if not usernames:
+        return {}
+    q = sa.select(users.c.username, users.c.avatar_url).where(users.c.username.in_(set(usernames)))
+    return {r.username: r.avatar_url for r in conn.execute(q)}

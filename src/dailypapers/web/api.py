@@ -34,7 +34,7 @@ from dailypapers.web.api_schemas import (
     SearchItem,
     SearchParams,
 )
-from dailypapers.web.deps import Engine, Searcher
+from dailypapers.web.deps import Engine, Searcher, get_runtime
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -98,6 +98,8 @@ def daily_papers(
         sort=params.sort,
         page=params.p,
         limit=limit,
+        today=get_runtime(request).today(),
+        trending_window_days=get_runtime(request).settings.trending_window_days,
     )
     page = hf_api.daily_papers(engine, query)
     headers = _next_link(request, p=params.p + 1, limit=limit) if page.has_more else None

@@ -20,9 +20,9 @@ from dailypapers.errors import Forbidden, InputError
 from dailypapers.models import PaperRecord
 from dailypapers.periods import iso_week
 from dailypapers.runtime import Runtime
-from dailypapers.services.feed import TRENDING_FORMULA
 from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
+from dailypapers.services.trending import FORMULA as TRENDING_FORMULA
 from dailypapers.web import (
     admin,
     api,
@@ -37,7 +37,7 @@ from dailypapers.web import (
 )
 from dailypapers.web.deps import RateLimited, SignInRequired, render
 from dailypapers.web.page_cache import AnonymousPageCache, DatabaseGeneration
-from dailypapers.web.pages import paper_url
+from dailypapers.web.pages import paper_url, period_url
 
 HERE = Path(__file__).parent
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def _templates(runtime: Runtime) -> Jinja2Templates:
         papers_have_math=assets.papers_have_math,
         csrf_token=security.csrf_token,
         paper_url=paper_url,
+        period_url=period_url,
         iso_week=iso_week,
         trending_formula=TRENDING_FORMULA,
         version=__version__,

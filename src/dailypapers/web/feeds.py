@@ -16,10 +16,10 @@ from feedgen.feed import FeedGenerator
 
 from dailypapers import periods
 from dailypapers.models import FeedEntry, Paper
-from dailypapers.services import collections, feed, hf_api
+from dailypapers.services import collections, feed, hf_api, trending
 from dailypapers.services.papers import NotFound
 from dailypapers.web.api import HfErrorRoute, error_response
-from dailypapers.web.deps import CurrentUser, Engine, Searcher
+from dailypapers.web.deps import CurrentUser, Engine, Searcher, get_runtime
 from dailypapers.web.pages import paper_url
 
 Format = Literal["rss", "atom"]
@@ -113,11 +113,14 @@ def daily_atom(request: Request, engine: Engine, date: DayParam = None) -> Respo
 @router.get("/feeds/trending.xml", response_class=Response)
 def trending_rss(request: Request, engine: Engine) -> Response:
     """RSS 2.0 of the trending papers (formula on the trending page)."""
-    ranked = feed.trending(engine, limit=TRENDING_ITEMS)
+    rt = get_runtime(request)
+    ranked = trending.trending(
+        engine, today=rt.today(), window_days=rt.settings.trending_window_days
+    )
     channel = _Channel(
         "Trending papers",
-        f"Recently featured papers ranked by {feed.TRENDING_FORMULA}.",
-        [_featured_item(t.entry) for t in ranked],
+        f"Papers first featured {ranked.start} to {ranked.end}, ranked by {trending.FORMULA}.",
+        [_featured_item(t.entry) for t in ranked.entries[:TRENDING_ITEMS]],
     )
     return _render(request, channel, "rss")
 

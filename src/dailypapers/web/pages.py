@@ -6,6 +6,7 @@ State-changing routes are protected by the router-wide CSRF dependency.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
@@ -19,9 +20,10 @@ from dailypapers.digest.smtp import SendError
 from dailypapers.errors import InputError
 from dailypapers.models import Paper
 from dailypapers.paper_paths import paper_path
-from dailypapers.periods import month_range, parse_date, week_range
-from dailypapers.services import community, feed, foryou, papers, submissions, subscriptions
+from dailypapers.periods import PERIOD_KINDS, Period, containing, parse_date, parse_period
+from dailypapers.services import community, foryou, papers, submissions, subscriptions
 from dailypapers.services import search as search_service
+from dailypapers.services import trending as trending_service
 from dailypapers.services.papers import NotFound
 from dailypapers.web import api
 from dailypapers.web.deps import (
@@ -62,75 +64,110 @@ def _back(target: str | None, fallback: str = "/") -> RedirectResponse:
     return RedirectResponse(safe_next(target, fallback), status_code=303)
 
 
+PageParam = Annotated[int, Query(ge=1, le=10_000)]
+AnchorParam = Annotated[str | None, Query(alias="day")]
+
+
 def _feed(
     request: Request,
     engine: Engine,
     user: CurrentUser,
+    period: Period,
     *,
-    start: date,
-    end: date,
-    period: str,
-    label: str,
+    page: int = 1,
+    anchor: str | None = None,
 ) -> Response:
-    page = papers.feed_page(engine, start, end, viewer=user)
-    status = 200 if page.entries else 404
-    return render(request, "feed.html", status_code=status, page=page, period=period, label=label)
+    """A feed page; a period without papers is a normal page with its empty state."""
+    day = _parsed(parse_date, anchor) if anchor else None
+    shown = papers.feed_page(engine, period, viewer=user, page=page, anchor=day)
+    return render(request, "feed.html", page=shown, period=period.kind, label=_label(period))
+
+
+def _label(period: Period) -> str:
+    if period.kind == "day":
+        return period.start.strftime("%A, %-d %B %Y")
+    if period.kind == "week":
+        return f"Week {period.key} ({period.start:%-d %b} to {period.end:%-d %b %Y})"
+    return period.start.strftime("%B %Y")
 
 
 @router.get("/")
-def home(request: Request, engine: Engine, user: CurrentUser) -> Response:
+def home(request: Request, engine: Engine, user: CurrentUser, page: PageParam = 1) -> Response:
     """The latest day with featured papers."""
-    day = papers.latest_day(engine)
-    return _feed(request, engine, user, start=day, end=day, period="day", label=_day_label(day))
-
-
-def _day_label(day: date) -> str:
-    return day.strftime("%A, %-d %B %Y")
+    day = papers.latest_day(engine, get_runtime(request).today())
+    return _feed(request, engine, user, containing("day", day), page=page)
 
 
 @router.get("/papers/date")
-def pick_date(day: str) -> Response:
-    """The date picker without JavaScript: `?day=` → /papers/date/{day}."""
-    return RedirectResponse(f"/papers/date/{_parsed(parse_date, day).isoformat()}", 303)
+def pick_date(day: str, view: str = "day") -> Response:
+    """The date picker without JavaScript: `?day=&view=` → the day, week or month of that
+    day, so that picking a date keeps the view one was on."""
+    picked = _parsed(parse_date, day)
+    kind = view if view in PERIOD_KINDS else "day"
+    return RedirectResponse(period_url(containing(kind, picked), picked), 303)
+
+
+def period_url(period: Period, anchor: date | None = None) -> str:
+    """The page of a period; weeks and months carry the day one came from (`?day=`)."""
+    path = {"day": "date", "week": "week", "month": "month"}[period.kind]
+    keep = f"?day={anchor.isoformat()}" if anchor and period.kind != "day" else ""
+    return f"/papers/{path}/{period.key}{keep}"
 
 
 @router.get("/papers/date/{day}")
-def by_date(day: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
+def by_date(
+    day: str, request: Request, engine: Engine, user: CurrentUser, page: PageParam = 1
+) -> Response:
     """One day's featured papers."""
-    d = _parsed(parse_date, day)
-    return _feed(request, engine, user, start=d, end=d, period="day", label=_day_label(d))
+    return _feed(request, engine, user, _parsed(parse_period, "day", day), page=page)
 
 
 @router.get("/papers/week/{week}")
-def by_week(week: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
+def by_week(
+    week: str,
+    request: Request,
+    engine: Engine,
+    user: CurrentUser,
+    page: PageParam = 1,
+    anchor: AnchorParam = None,
+) -> Response:
     """One ISO week's featured papers."""
-    start, end = _parsed(week_range, week)
-    return _feed(request, engine, user, start=start, end=end, period="week", label=f"Week {week}")
+    period = _parsed(parse_period, "week", week)
+    return _feed(request, engine, user, period, page=page, anchor=anchor)
 
 
 @router.get("/papers/month/{month}")
-def by_month(month: str, request: Request, engine: Engine, user: CurrentUser) -> Response:
-    """One month's featured papers."""
-    start, end = _parsed(month_range, month)
-    label = start.strftime("%B %Y")
-    return _feed(request, engine, user, start=start, end=end, period="month", label=label)
+def by_month(
+    month: str,
+    request: Request,
+    engine: Engine,
+    user: CurrentUser,
+    page: PageParam = 1,
+    anchor: AnchorParam = None,
+) -> Response:
+    """One month's featured papers, a page at a time."""
+    period = _parsed(parse_period, "month", month)
+    return _feed(request, engine, user, period, page=page, anchor=anchor)
 
 
-def _parsed(parse: Callable[[str], T], text: str) -> T:
+def _parsed(parse: Callable[..., T], *args: str) -> T:
     try:
-        return parse(text)
+        return parse(*args)
     except InputError as exc:
         raise NotFound(str(exc)) from None
 
 
 @router.get("/papers/trending")
 def trending(request: Request, engine: Engine, user: CurrentUser) -> Response:
-    """Recently featured papers ranked by the trending formula shown on the page."""
-    ranked = feed.trending(engine)
-    voted = community.voted_among(
-        engine, user.id if user else None, [t.entry.paper.id for t in ranked]
+    """Papers first featured in the trending window, ranked by the formula shown on the page."""
+    rt = get_runtime(request)
+    ranked = trending_service.trending(
+        engine, today=rt.today(), window_days=rt.settings.trending_window_days
     )
-    return render(request, "trending.html", ranked=ranked, voted=voted)
+    voted = community.voted_among(
+        engine, user.id if user else None, [t.entry.paper.id for t in ranked.entries]
+    )
+    return render(request, "trending.html", trending=ranked, voted=voted)
 
 
 @router.get("/papers/id/{pid}")
@@ -207,11 +244,28 @@ def comment(
     body: Annotated[str, Form()],
     next: NextField = None,
 ) -> Response:
-    """Add a comment; htmx appends it to the list, plain forms go back."""
-    added = community.add_comment(engine, user_id=user.id, paper_id=pid, body=body)
+    """Add a comment; htmx appends it to the list, plain forms go back. A blank or huge
+    comment gets its reason beside the form (the paper page again, without JavaScript)."""
+    try:
+        added = community.add_comment(engine, user_id=user.id, paper_id=pid, body=body)
+    except InputError as exc:
+        return _comment_refused(request, engine, user, pid, body, str(exc))
     if is_htmx(request):
         return render(request, "_partials/comment.html", comment=added)
     return _back(next)
+
+
+def _comment_refused(
+    request: Request, engine: Engine, user: SignedIn, pid: int, body: str, reason: str
+) -> Response:
+    message = reason.removeprefix("comment: ").capitalize() + "."
+    if is_htmx(request):
+        headers = {"HX-Retarget": "#comment-error", "HX-Reswap": "innerHTML"}
+        return Response(html.escape(message), media_type="text/html", headers=headers)
+    page = papers.paper_page(engine, pid, viewer=user, searcher=get_runtime(request).searcher)
+    return render(
+        request, "paper.html", status_code=400, page=page, comment_error=message, comment_body=body
+    )
 
 
 @router.post("/papers/{pid}/claim")
@@ -340,9 +394,16 @@ def submit(
 
 
 @router.get("/u/{name}")
-def profile(name: str, request: Request, engine: Engine) -> Response:
-    """A member's submitted, upvoted and authored papers."""
-    return render(request, "profile.html", profile=papers.profile(engine, name))
+def profile(
+    name: str,
+    request: Request,
+    engine: Engine,
+    submitted: PageParam = 1,
+    upvoted: PageParam = 1,
+) -> Response:
+    """A member's submitted, upvoted (a page of each, with when) and authored papers."""
+    found = papers.profile(engine, name, submitted_page=submitted, upvoted_page=upvoted)
+    return render(request, "profile.html", profile=found)
 
 
 @router.get("/subscribe")

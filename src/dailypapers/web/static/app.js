@@ -15,18 +15,6 @@
     });
   }
 
-  // The date picker goes straight to /papers/date/YYYY-MM-DD instead of a query string.
-  function wireDatePicker() {
-    document.querySelectorAll("form[data-date-picker]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        var day = form.querySelector("input[type=date]").value;
-        if (!day) return;
-        event.preventDefault();
-        window.location.href = "/papers/date/" + day;
-      });
-    });
-  }
-
   // A refused form inside [data-swap-errors] shows the answer (it carries the message).
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
@@ -37,15 +25,18 @@
     }
   });
 
+  // A posted form is cleared once it worked; an answer sent elsewhere (a message for the
+  // form, HX-Retarget) leaves the text in place so it can be corrected.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.target;
-    if (event.detail.successful && form.hasAttribute && form.hasAttribute("data-reset-on-success")) {
-      form.reset();
-    }
+    if (!event.detail.successful || !form.hasAttribute || !form.hasAttribute("data-reset-on-success")) return;
+    if (event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Retarget")) return;
+    form.reset();
+    var error = form.querySelector(".error");
+    if (error) error.textContent = "";
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     renderMath(document);
-    wireDatePicker();
   });
 })();
