@@ -14,9 +14,9 @@ from dailypapers.ingest.normalize import (
     parse_date,
     parse_timestamp,
     split_authors,
-    title_key,
 )
 from dailypapers.models import PaperRecord
+from dailypapers.titles import title_key
 
 
 def test_title_key_matches_the_two_spellings_hf_gives_for_one_paper() -> None:

@@ -94,3 +94,18 @@ def test_an_unwritable_cache_falls_back_to_the_packaged_model(
     fallback = load_embedder(threads=2, cache_dir=blocker / "models")
     text = ["graph neural networks"]
     np.testing.assert_allclose(fallback.embed(text), embedder.embed(text), atol=1e-6)
+
+
+def test_the_device_picks_onnxruntimes_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime as ort
+
+    from dailypapers.search.embedder import providers_for
+
+    cpu = ["CPUExecutionProvider"]
+    monkeypatch.setattr(ort, "get_available_providers", lambda: cpu)
+    assert providers_for("auto") == providers_for("cpu") == cpu
+    with pytest.raises(ConfigError, match="onnxruntime-gpu"):
+        providers_for("cuda")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", *cpu])
+    assert providers_for("auto") == providers_for("cuda") == ["CUDAExecutionProvider", *cpu]
+    assert providers_for("cpu") == cpu

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2, int8 ONNX) or a sentence-transformers model name or path. Vectors "
         "of another model are not used; `dailypapers reindex` embeds every paper again.",
     )
+    embedding_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="Where the bundled model runs: `auto` uses onnxruntime's CUDA provider when "
+        "the GPU build (`onnxruntime-gpu`) is installed and sees a GPU, else the CPU; `cuda` "
+        "refuses to start without one. Worth it for `reindex` of a large store "
+        "(docs/embedding-model.md).",
+    )
     search_fusion: Literal["rrf", "convex"] = Field(
         default="rrf",
         description="How keyword and vector rankings are merged: rrf (reciprocal rank fusion, "

@@ -9,8 +9,8 @@ id. Once a sync resolves the paper to an arXiv id, the slug URL redirects to the
 
 from __future__ import annotations
 
-from dailypapers.ingest.normalize import title_key
 from dailypapers.models import Paper
+from dailypapers.titles import title_key
 
 SLUG_PREFIX = "/papers/t/"
 

@@ -69,7 +69,12 @@ class Runtime:
         never embed do not pay for onnxruntime)."""
         from dailypapers.search.embedder import load_embedder
 
-        return load_embedder(self.settings.embedding_model, cache_dir=self.model_cache_dir)
+        settings = self.settings
+        return load_embedder(
+            settings.embedding_model,
+            cache_dir=self.model_cache_dir,
+            device=settings.embedding_device,
+        )
 
     @property
     def model_cache_dir(self) -> Path:

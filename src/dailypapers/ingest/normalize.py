@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 from dailypapers.models import PaperRecord
 
 _WS = re.compile(r"\s+")
-_LATEX_WORD_OR_ACCENT = re.compile(r"\\(?:[a-zA-Z]+\*?|['\"`^~=.])|[{}]")
-_LATEX_ESCAPE = re.compile(r"\\.")
-_NON_WORD = re.compile(r"[\W_]+")
 # URLs with a scheme, or bare `www.` / `github.com/` / `gitlab.com/` ones. The leading
 # character class lets the regex engine skip ahead quickly: this runs on every abstract.
 _URL = re.compile(
@@ -38,14 +34,6 @@ _AUTHOR_SEP = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*;\s*")
 def clean_title(title: str) -> str:
     """Collapse the line wraps and whitespace runs that arXiv-derived titles carry."""
     return _WS.sub(" ", title).strip()
-
-
-def title_key(title: str) -> str:
-    """A normalised title for dedup: case, accents, LaTeX markup and punctuation removed."""
-    text = _LATEX_ESCAPE.sub(" ", _LATEX_WORD_OR_ACCENT.sub("", title))
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", text).strip()
 
 
 def split_authors(authors: str) -> list[str]:

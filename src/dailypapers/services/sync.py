@@ -26,7 +26,6 @@ from dailypapers.errors import ConfigError, DailyPapersError
 from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import load
-from dailypapers.ingest.normalize import title_key
 from dailypapers.models import ImportReport, Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.store import papers as store_papers
@@ -34,6 +33,7 @@ from dailypapers.store import sync_runs
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
 from dailypapers.store.sync_runs import Outcome, SyncRun
+from dailypapers.titles import title_key
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from dailypapers.arxiv_ids import abs_url, pdf_url
-from dailypapers.ingest.normalize import title_key
 from dailypapers.models import Paper, PaperRecord
 from dailypapers.store.schema import (
     paper_authors,
@@ -23,6 +22,7 @@ from dailypapers.store.schema import (
     utcnow,
     votes,
 )
+from dailypapers.titles import title_key
 
 _PAPER_FIELDS = (
     "arxiv_id", "arxiv_version", "title", "abstract", "published_at", "updated_at",
