@@ -85,10 +85,11 @@ class Scripted(Recorder):
 
 
 @contextmanager
-def smtp_server(handler: Recorder) -> Iterator[int]:
-    """Run `handler` on a loopback port for the duration; yields the port."""
+def smtp_server(handler: Recorder, *, smtputf8: bool = False) -> Iterator[int]:
+    """Run `handler` on a loopback port for the duration (offering SMTPUTF8 if asked);
+    yields the port."""
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield port

@@ -12,7 +12,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services import subscriptions as svc
 from dailypapers.signing import InvalidToken, Signer, TokenClaims
 from digest_helpers import link, mail_server
-from smtp_server import Recorder
+from smtp_server import Recorder, free_port, smtp_server
 
 INTERESTS = svc.Interests("daily", ["diffusion models"], ["Ada Lovelace"], ["cs.LG"])
 
@@ -42,8 +42,11 @@ def test_subscribe_mails_one_confirmation_and_confirm_activates(
     assert sub.status == "active"
     assert sub.interests == INTERESTS
     assert svc.confirm(rt, token(link(msg, "confirm"))).status == "active"
-    assert svc.subscribe(rt, "reader@example.org", svc.Interests()).outcome == "already_active"
-    assert len(smtp.messages) == 1
+    again = svc.subscribe(rt, "reader@example.org", svc.Interests("weekly", ["spam"]))
+    assert again.outcome == "already_active"
+    (_, reminder) = smtp.messages  # no silent overwrite: the owner gets the manage link
+    assert reminder["Subject"] == "Your Daily Papers subscription"
+    assert svc.manage(rt, token(link(reminder, "manage"))).interests == INTERESTS
 
 
 def test_bad_tokens_are_refused(rt: Runtime) -> None:
@@ -98,3 +101,33 @@ def test_export_and_delete(rt: Runtime) -> None:
     assert svc.delete(rt, "r@example.org") is False
     with pytest.raises(InputError):
         svc.export(rt, "r@example.org")
+
+
+def test_without_mail_the_confirmation_waits_in_the_outbox(
+    rt: Runtime, smtp: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = rt.settings
+    rt.settings = up.model_copy(update={"smtp_port": free_port(), "smtp_max_attempts": 1})
+    result = svc.subscribe(rt, "later@example.org", INTERESTS)
+    assert result.outcome == "confirmation_queued" and smtp.messages == []
+    assert svc.subscribe(rt, "later@example.org", INTERESTS).outcome == "confirmation_queued"
+    assert [w.email for w in svc.waiting_confirmations(rt)] == ["later@example.org"]
+    assert svc.send_waiting_confirmations(rt) == (0, 1)  # still down: it keeps waiting
+    rt.settings = up
+    assert svc.send_waiting_confirmations(rt) == (1, 0)
+    (msg,) = smtp.messages
+    assert msg["To"] == "later@example.org"
+    assert svc.confirm(rt, token(link(msg, "confirm"))).status == "active"
+    assert svc.send_waiting_confirmations(rt) == (0, 0)
+
+
+def test_a_non_ascii_address_gets_an_answer_not_a_crash(rt: Runtime, smtp: Recorder) -> None:
+    with pytest.raises(InputError, match="non-ASCII"):  # this server offers no SMTPUTF8
+        svc.subscribe(rt, "jörg@example.org", INTERESTS)
+    assert svc.waiting_confirmations(rt) == [] and smtp.messages == []
+    utf8 = Recorder()
+    with smtp_server(utf8, smtputf8=True) as port:
+        rt.settings = rt.settings.model_copy(update={"smtp_port": port})
+        assert svc.subscribe(rt, "jörg@example.org", INTERESTS).outcome == "confirmation_sent"
+    (msg,) = utf8.messages
+    assert msg["To"] == "jörg@example.org"

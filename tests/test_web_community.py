@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
+from dailypapers.errors import SourceError
 from dailypapers.models import PaperRecord
 from dailypapers.runtime import Runtime
 from dailypapers.search.embedder import load_embedder
 from dailypapers.search.sync import sync
 from dailypapers.services import accounts
 from dailypapers.store import search as search_store
+from dailypapers.store import users
+from dailypapers.store.database import transaction
 from dailypapers.store.papers import paper_id_for_arxiv
 from dailypapers.web.app import create_app
 from search_helpers import paper_id
@@ -21,8 +26,14 @@ from web_helpers import csrf_from, paper, seed, sign_up, with_secret
 HTMX = {"HX-Request": "true"}
 
 
+TODAY = datetime(2024, 6, 5, 9, 30, tzinfo=UTC)  # the seeded papers were published 1 June
+
+
 def fake_arxiv(ids: list[str]) -> list[PaperRecord]:
-    """Stands in for the arXiv API: knows exactly one paper."""
+    """Stands in for the arXiv API: knows exactly one paper; 2407.00000 finds it offline
+    (the error the polite client raises when arXiv cannot be reached)."""
+    if "2407.00000" in ids:
+        raise SourceError("export.arxiv.org unreachable: connection refused")
     return [paper("2407.11111", "Fetched From Arxiv", day=None)] if "2407.11111" in ids else []
 
 
@@ -36,6 +47,7 @@ def ids(rt: Runtime) -> dict[str, int]:
 def client(rt: Runtime, ids: dict[str, int]) -> Iterator[TestClient]:
     """A client on a seeded database; not signed in."""
     rt.settings = with_secret(rt.settings)
+    rt.clock = lambda: TODAY
     with TestClient(create_app(rt, arxiv_fetch=fake_arxiv)) as c:
         yield c
 
@@ -139,6 +151,51 @@ def test_submit_existing_unknown_duplicate_and_invalid(
     assert "Fetched From Arxiv" in fetched.text  # type: ignore[attr-defined]
     assert submit("2407.99999").status_code == 400  # type: ignore[attr-defined]
     assert submit("not an id").status_code == 400  # type: ignore[attr-defined]
+
+
+def test_featuring_rules_once_recent_only_curators_override(
+    rt: Runtime, member: TestClient, ids: dict[str, int]
+) -> None:
+    def submit(text: str, **extra: str) -> Response:
+        return member.post("/submit", data={"paper": text, "csrf_token": _token(member), **extra})
+
+    earlier = submit("2406.00003")  # Older Paper: featured on 1 June, not again
+    assert earlier.status_code == 409 and "Already featured on 1 Jun 2024" in earlier.text
+    assert "Feature it anyway" not in earlier.text  # members cannot override
+    rt.clock = lambda: TODAY + timedelta(days=20)  # the never-featured paper is now 24 days old
+    old = submit("2406.00004")
+    assert old.status_code == 400 and "more than 14 days ago" in old.text
+    bob = accounts.find_user(rt.engine, "bob")
+    assert bob is not None
+    with transaction(rt.engine) as conn:
+        users.set_role(conn, bob.id, "curator")
+    assert "Feature it anyway" in submit("2406.00004").text
+    forced = submit("2406.00004", override="true")
+    assert forced.status_code == 200 and str(forced.url).endswith("/papers/2406.00004")
+    assert "Older Paper" not in member.get("/").text and "Stored But Never" in member.get("/").text
+
+
+def test_submitting_while_arxiv_is_offline_offers_a_form_by_hand(member: TestClient) -> None:
+    def submit(**fields: str) -> Response:
+        return member.post("/submit", data={"csrf_token": _token(member), **fields})
+
+    offline = submit(paper="2407.00000")
+    assert offline.status_code == 503
+    assert "could not reach arXiv" in offline.text and 'name="abstract"' in offline.text
+    assert "Traceback" not in offline.text and "SourceError" not in offline.text
+    missing = submit(paper="2407.00000", manual="true", title="By Hand", authors="", abstract="x")
+    assert missing.status_code == 400 and "authors: give at least one" in missing.text
+    assert 'value="By Hand"' in missing.text  # what was typed is kept
+    done = submit(
+        paper="2407.00000",
+        manual="true",
+        title="Entered  By Hand",
+        authors="Ada Lovelace, Alan Turing",
+        abstract="Written while arXiv was down.",
+    )
+    page = done.text
+    assert str(done.url).endswith("/papers/2407.00000")
+    assert "Entered By Hand" in page and "Ada Lovelace, Alan Turing" in page
 
 
 def test_submit_needs_sign_in(client: TestClient) -> None:

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from live_server import SCREENSHOTS, LiveServer
 
 from dailypapers.models import PaperRecord
-from dailypapers.services import feed
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import upsert_papers
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def _unfeatured_today_arxiv_id(server: LiveServer) -> str:
-    """A stored paper from an older day: submitting it features it today."""
-    latest = feed.latest_date(server.runtime.engine)
-    assert latest is not None
-    older = feed.featured(server.runtime.engine, latest.replace(day=1), latest)
-    return next(e.paper.arxiv_id for e in reversed(older) if e.paper.arxiv_id)
+def _fresh_arxiv_id(server: LiveServer, arxiv_id: str = "2411.00077") -> str:
+    """A stored paper published two days ago and never featured: the only kind a member may
+    submit (papers are featured once, and only recent ones)."""
+    published = server.runtime.now() - timedelta(days=2)
+    record = PaperRecord(
+        title=f"A Fresh Paper {arxiv_id}",
+        abstract="Published this week.",
+        authors=["Grace Hopper"],
+        arxiv_id=arxiv_id,
+        published_at=published,
+    )
+    with transaction(server.runtime.engine) as conn:
+        upsert_papers(conn, [record])
+    return arxiv_id
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -50,7 +58,7 @@ def test_member_journey(live_server: LiveServer, browser: Any) -> None:
     page.get_by_role("button", name="Sign up").click()
     assert page.get_by_role("link", name="playwright").is_visible()
 
-    arxiv_id = _unfeatured_today_arxiv_id(live_server)
+    arxiv_id = _fresh_arxiv_id(live_server)
     page.goto(f"{base}/submit")
     page.get_by_label("arXiv id or URL").fill(f"https://arxiv.org/abs/{arxiv_id}")
     page.get_by_role("button", name="Submit").click()
@@ -98,3 +106,26 @@ def test_math_is_rendered_by_katex(live_server: LiveServer, browser: Any) -> Non
     assert page.locator(".abstract-text b").count() == 0
     assert errors == []
     page.close()
+
+
+def test_comment_form_works_without_javascript(live_server: LiveServer, browser: Any) -> None:
+    """The comment form posts with its CSRF token when scripts are off, and a blank comment
+    comes back with a message instead of an error page."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    base = live_server.url
+    page.goto(f"{base}/signup")
+    page.get_by_label("Username").fill("nojs")
+    page.get_by_label("Email").fill("nojs@example.org")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Sign up").click()
+    arxiv_id = _fresh_arxiv_id(live_server, "2411.00078")
+    page.goto(f"{base}/papers/{arxiv_id}")
+    page.get_by_label("Add a comment").fill("   ")
+    page.get_by_role("button", name="Comment").click()
+    assert page.locator("#comment-error").inner_text() == "Write something first."
+    page.get_by_label("Add a comment").fill("Read it *without* scripts.")
+    page.get_by_role("button", name="Comment").click()
+    page.wait_for_url(f"{base}/papers/{arxiv_id}#comments")
+    assert page.locator(".comment-body em").inner_text() == "without"
+    context.close()

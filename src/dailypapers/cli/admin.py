@@ -19,7 +19,7 @@ from dailypapers.digest.scheduler import DigestScheduler
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.search.sync import BackgroundSync
-from dailypapers.services import accounts, leases
+from dailypapers.services import accounts, leases, subscriptions
 from dailypapers.services.leases import LeaseKeeper
 from dailypapers.services.sync import SyncScheduler, parse_sources
 from dailypapers.web.security import resolve_secret_key
@@ -115,8 +115,15 @@ def _background_jobs(settings: Settings) -> Iterator[None]:
     if sources:
         jobs.append(SyncScheduler(rt, node=keeper.holder, gate=lambda: keeper.holds(leases.SYNC)))
         console.print(f"Syncing {' '.join(s.key for s in sources)} (see `dailypapers sync status`)")
+    jobs.append(
+        DigestScheduler(
+            rt,
+            gate=lambda: keeper.holds(leases.DIGESTS),
+            digests=settings.digest_schedule,
+            first=lambda: subscriptions.send_waiting_confirmations(rt),
+        )
+    )
     if settings.digest_schedule:
-        jobs.append(DigestScheduler(rt, gate=lambda: keeper.holds(leases.DIGESTS)))
         console.print(f"Digests scheduled daily at {settings.digest_hour:02d}:00 UTC")
     for job in jobs:
         job.start()

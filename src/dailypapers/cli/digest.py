@@ -1,4 +1,4 @@
-"""Digest commands: `digest send|preview` and `subscribers add|export|delete`.
+"""Digest commands: `digest send|preview` and `subscribers add|export|delete|waiting`.
 
 Output names subscriptions by id, never by address, except where the operator typed the
 address themselves (export).
@@ -146,3 +146,25 @@ def delete(email: Annotated[str, typer.Argument(help="The subscriber's address."
     with runtime() as rt:
         found = service.delete(rt, email)
     console.print("deleted" if found else "no subscription for that address")
+
+
+@subscribers_app.command("waiting")
+def waiting(
+    send_now: Annotated[
+        bool, typer.Option("--send", help="Send them now (links use DAILYPAPERS_BASE_URL).")
+    ] = False,
+) -> None:
+    """List the confirmations waiting in the outbox (mail was down when they were asked
+    for); `serve` sends them by itself once SMTP works."""
+    with runtime() as rt:
+        if send_now:
+            sent, left = service.send_waiting_confirmations(rt)
+            console.print(f"sent {sent}, still waiting {left}")
+            return
+        rows = service.waiting_confirmations(rt)
+    table = Table(title=f"Confirmations waiting ({len(rows)})", title_justify="left")
+    for col in ("subscription", "asked at"):
+        table.add_column(col)
+    for w in rows:
+        table.add_row(str(w.subscription_id), f"{w.requested_at:%Y-%m-%d %H:%M} UTC")
+    console.print(table)

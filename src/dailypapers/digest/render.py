@@ -163,6 +163,23 @@ def confirmation_message(
     )
 
 
+def already_subscribed_message(*, to: str, manage_url: str, settings: Settings) -> Message:
+    """Sent when an active address is subscribed again: its settings are not overwritten by
+    a form anyone can fill in; its owner gets the link to change them instead."""
+    text = (
+        _environment()
+        .get_template("already_subscribed_email.txt")
+        .render(manage_url=manage_url, base_url=settings.base_url)
+    )
+    return _base_message(
+        MIMEText(text, "plain", "utf-8"),
+        "Your Daily Papers subscription",
+        to=to,
+        message_id=make_msgid(domain=message_id_domain(settings)),
+        settings=settings,
+    )
+
+
 def _base_message(
     msg: Message, subject: str, *, to: str, message_id: str, settings: Settings
 ) -> Message:

@@ -47,8 +47,12 @@ class DigestScheduler:
         *,
         check_seconds: float = CHECK_SECONDS,
         gate: Callable[[], bool] = lambda: True,
+        digests: bool = True,
+        first: Callable[[], object] | None = None,
     ) -> None:
         self._rt = rt
+        self._digests = digests  # False: only `first` runs (DIGEST_SCHEDULE is off)
+        self._first = first  # in `serve`: send the confirmations waiting in the outbox
         self._check_seconds = check_seconds
         self._gate = gate  # in `serve`: whether this node holds the `digests` lease
         self._stop = threading.Event()
@@ -72,6 +76,13 @@ class DigestScheduler:
     def tick(self, now: datetime) -> None:
         """Send every due run not yet completed; errors are logged, never raised."""
         if not self._gate():
+            return
+        if self._first is not None:
+            try:
+                self._first()
+            except DailyPapersError as exc:
+                log.warning("waiting confirmations not sent: %s", exc)
+        if not self._digests:
             return
         for run in due_runs(now, self._rt.settings):
             if run in self._done or self._stop.is_set():

@@ -49,6 +49,7 @@ class MailerUnavailable(SendError):
 # Headers are not folded below the RFC 5322 hard limit: folding List-Unsubscribe at its
 # colon confuses some parsers.
 _WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
+_WIRE_UTF8 = policy.SMTPUTF8.clone(max_line_length=998)
 _CONNECTION_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 
 
@@ -111,14 +112,15 @@ class Mailer:
     def _send_once(self, msg: Message, before_data: Callable[[], None]) -> None:
         smtp = self._connection()
         sender, recipient = _envelope(msg)
+        options = _utf8_options(smtp, sender, recipient)
         try:
-            self._check("MAIL", smtp.mail(sender), smtp)
+            self._check("MAIL", smtp.mail(sender, options), smtp)
             self._check("RCPT", smtp.rcpt(recipient), smtp)
         except _CONNECTION_ERRORS as exc:
             raise MailerUnavailable(f"connection lost: {exc}") from None
         before_data()
         try:
-            code, reply = smtp.data(msg.as_bytes(policy=_WIRE))
+            code, reply = smtp.data(msg.as_bytes(policy=_WIRE_UTF8 if options else _WIRE))
         except smtplib.SMTPDataError as exc:
             raise self._failed("DATA", exc.smtp_code, exc.smtp_error, smtp) from None
         except _CONNECTION_ERRORS as exc:
@@ -179,6 +181,16 @@ class Mailer:
             smtp.quit()
         except (*_CONNECTION_ERRORS, smtplib.SMTPException):
             smtp.close()
+
+
+def _utf8_options(smtp: smtplib.SMTP, sender: str, recipient: str) -> list[str]:
+    """["SMTPUTF8"] for a non-ASCII address when the server offers it (RFC 6531); a
+    PermanentError when it does not, since no retry can change that."""
+    if sender.isascii() and recipient.isascii():
+        return []
+    if smtp.has_extn("smtputf8"):
+        return ["SMTPUTF8"]
+    raise PermanentError("MAIL: the server does not offer SMTPUTF8 for a non-ASCII address")
 
 
 def _envelope(msg: Message) -> tuple[str, str]:

@@ -1,14 +1,17 @@
 """Submit a paper by arXiv id or URL: find it in the store or fetch it, feature it today.
 
-A paper can be featured once per day (UNIQUE paper+date); a second submission the same
-day is refused with a pointer to the existing entry, even when two arrive at once.
+The rules (curators may override both): a paper is featured once, ever; a second submission
+is refused with a pointer to the existing entry (two at once on the same day are caught by
+the UNIQUE paper+date constraint). A paper published more than `max_age_days` ago is refused
+(Hugging Face's rule is 14 days). When arXiv cannot be reached, the submitter may give the
+title, authors and abstract by hand (`ManualPaper`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -26,12 +29,72 @@ Fetch = Callable[[list[str]], list[PaperRecord]]
 
 
 class AlreadyFeatured(InputError):
-    """The paper is already on that day's feed; carries the paper so the page can link it."""
+    """The paper was already featured (on `day`); carries the paper so the page can link it."""
 
     def __init__(self, paper: Paper, day: date) -> None:
-        super().__init__(f"{paper.title!r} is already featured on {day}")
+        super().__init__(f"{paper.title!r} was already featured on {day}")
         self.paper = paper
         self.day = day
+
+
+class TooOld(InputError):
+    """The paper was published longer ago than submissions allow."""
+
+    def __init__(self, paper: Paper, published: date, max_age_days: int) -> None:
+        super().__init__(
+            f"{paper.title!r} was published on {published}, more than {max_age_days} days "
+            "ago; only recent papers can be submitted (a curator can still feature it)"
+        )
+        self.paper = paper
+
+
+class ArxivUnreachable(InputError):
+    """arXiv could not be asked about the paper; the submitter may enter it by hand."""
+
+    def __init__(self, arxiv_id: str) -> None:
+        super().__init__(
+            f"We could not reach arXiv to look up {arxiv_id} just now. Try again later, "
+            "or enter the paper's title, authors and abstract below."
+        )
+        self.arxiv_id = arxiv_id
+
+
+@dataclass(frozen=True, slots=True)
+class ManualPaper:
+    """A paper entered by hand while arXiv is unreachable."""
+
+    title: str
+    authors: list[str]
+    abstract: str
+
+    def record(self, arxiv_id: str) -> PaperRecord:
+        """The record to store; InputError naming the first missing field."""
+        for name in ("title", "abstract"):
+            if not getattr(self, name).strip():
+                raise InputError(f"{name}: required when entering a paper by hand")
+        if not self.authors:
+            raise InputError("authors: give at least one, separated by commas")
+        return PaperRecord(
+            title=" ".join(self.title.split()),
+            abstract=self.abstract.strip(),
+            authors=self.authors,
+            arxiv_id=arxiv_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Who submits and what is allowed: `curator` lifts both rules when `override` is set."""
+
+    today: date
+    max_age_days: int = 14
+    curator: bool = False
+    override: bool = False
+
+    @property
+    def lifted(self) -> bool:
+        """Whether this submission may feature an old or already featured paper."""
+        return self.curator and self.override
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +108,37 @@ class Submission:
 
 
 def submit(
-    engine: sa.Engine, text: str, *, user_id: int, fetch: Fetch, today: date | None = None
+    engine: sa.Engine,
+    text: str,
+    *,
+    user_id: int,
+    fetch: Fetch,
+    rules: Rules,
+    manual: ManualPaper | None = None,
 ) -> Submission:
-    """Feature the paper named by `text` (id or URL) on today's UTC date."""
+    """Feature the paper named by `text` (id or URL) on today's UTC date, under the rules."""
     parsed = parse_arxiv_id(text)
     if parsed is None:
         raise InputError(f"{text.strip()!r} is not an arXiv id or arXiv/Hugging Face paper URL")
-    paper_id, fetched = _find_or_fetch(engine, parsed.id, fetch)
-    day = today or datetime.now(UTC).date()
-    return replace(feature(engine, paper_id, day, user_id=user_id), fetched=fetched)
+    paper_id, fetched = _find_or_fetch(engine, parsed.id, fetch, manual)
+    with engine.connect() as conn:
+        paper = get_papers(conn, [paper_id])[0]
+        featured = features.feature_dates(conn, paper_id)
+    if not rules.lifted:
+        if featured:
+            raise AlreadyFeatured(paper, featured[0])
+        _check_age(paper, rules)
+    return replace(feature(engine, paper_id, rules.today, user_id=user_id), fetched=fetched)
+
+
+def _check_age(paper: Paper, rules: Rules) -> None:
+    """Refuse a paper published more than `max_age_days` before today (0: no limit; papers
+    entered by hand have no known date and pass)."""
+    if not rules.max_age_days or paper.published_at is None:
+        return
+    published = paper.published_at.date()
+    if (rules.today - published).days > rules.max_age_days:
+        raise TooOld(paper, published, rules.max_age_days)
 
 
 def make_findable(rt: Runtime) -> None:
@@ -64,16 +149,21 @@ def make_findable(rt: Runtime) -> None:
         rt.sync_vectors()
 
 
-def _find_or_fetch(engine: sa.Engine, arxiv_id: str, fetch: Fetch) -> tuple[int, bool]:
-    """The paper's id, and whether it had to be fetched (and stored) first."""
+def _find_or_fetch(
+    engine: sa.Engine, arxiv_id: str, fetch: Fetch, manual: ManualPaper | None
+) -> tuple[int, bool]:
+    """The paper's id, and whether it had to be stored first (fetched, or entered by hand)."""
     with engine.connect() as conn:
         found = paper_id_for_arxiv(conn, arxiv_id)
     if found is not None:
         return found, False
-    try:
-        records = fetch([arxiv_id])
-    except SourceError as exc:
-        raise InputError(f"could not fetch {arxiv_id} from arXiv: {exc}") from None
+    if manual is not None:
+        records = [manual.record(arxiv_id)]
+    else:
+        try:
+            records = fetch([arxiv_id])
+        except (SourceError, OSError):
+            raise ArxivUnreachable(arxiv_id) from None
     if not records:
         raise InputError(f"arXiv has no paper {arxiv_id}")
     with transaction(engine) as conn:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from dailypapers.digest.compose import CADENCES
-from dailypapers.digest.render import confirmation_message
-from dailypapers.digest.smtp import Mailer, SendError
+from dailypapers.digest.render import already_subscribed_message, confirmation_message
+from dailypapers.digest.smtp import Mailer, PermanentError, SendError
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.signing import InvalidToken, Purpose, Signer, TokenClaims
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ITEMS, MAX_ITEM_CHARS = 20, 100
 
-Outcome = Literal["confirmation_sent", "already_pending", "already_active"]
+Outcome = Literal["confirmation_sent", "confirmation_queued", "already_pending", "already_active"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,37 +85,64 @@ def subscribe(
 ) -> SubscribeResult:
     """Start a subscription and mail its signed confirmation link (double opt-in).
 
-    A pending address inside its confirmation window is not mailed again, and an active
-    one is left untouched (a stranger must not change someone's interests); an address
-    that unsubscribed, or was paused, starts over with fresh links.
+    When mail cannot be sent now (no SMTP server, or it defers), the request is kept and
+    its confirmation waits in the outbox (`confirm_sent_at` empty) for
+    `send_waiting_confirmations`. A pending address inside its confirmation window (or
+    still waiting) is not mailed again and keeps what it asked for first. An active one is
+    left untouched (a stranger must not change someone's interests): its owner is mailed
+    the manage link instead. An address that unsubscribed, or was paused, starts over.
+    An address the mail server refuses outright (e.g. non-ASCII without SMTPUTF8) is an
+    InputError with the reason, and nothing is kept.
     """
     address, wanted = normalize_email(email), clean_interests(interests)
     window = timedelta(days=rt.settings.confirm_max_age_days)
+    base = base_url or rt.settings.base_url
     with transaction(rt.engine) as conn:
         sub = store.find_by_email(conn, address)
+        created = sub is None
         if sub is None:
             sub = store.insert_subscription(conn, address, wanted, status="pending")
         elif sub.status == "active":
-            return SubscribeResult("already_active", sub.id)
-        elif (
-            sub.status == "pending"
-            and sub.confirm_sent_at
-            and utcnow() - sub.confirm_sent_at < window
+            active = sub
+        elif sub.status == "pending" and (
+            sub.confirm_sent_at is None or utcnow() - sub.confirm_sent_at < window
         ):
-            return SubscribeResult("already_pending", sub.id)
+            outcome: Outcome = "already_pending" if sub.confirm_sent_at else "confirmation_queued"
+            return SubscribeResult(outcome, sub.id)
         elif sub.status == "pending":
             store.set_interests(conn, sub.id, wanted)
         else:
             store.restart_pending(conn, sub.id, wanted)
         sub = store.get_subscription(conn, sub.id)
         assert sub is not None
-        store.update_subscription(conn, sub.id, confirm_sent_at=utcnow())
-    _send_confirmation(rt, sub, base_url or rt.settings.base_url)
+    if sub.status == "active":
+        _remind_manage_link(rt, active, base)
+        return SubscribeResult("already_active", sub.id)
+    try:
+        _send_confirmation(rt, sub, base)
+    except PermanentError as exc:
+        if created:
+            with transaction(rt.engine) as conn:
+                store.delete_subscription(conn, address)
+        raise InputError(_refused_reason(address, exc)) from None
+    except SendError as exc:
+        log.warning("confirmation for subscription %d queued: %s", sub.id, exc)
+        return SubscribeResult("confirmation_queued", sub.id)
     return SubscribeResult("confirmation_sent", sub.id)
 
 
+def _refused_reason(address: str, exc: SendError) -> str:
+    if not address.isascii():
+        return (
+            "our mail server cannot deliver to addresses with non-ASCII characters; "
+            "please use an ASCII address"
+        )
+    return f"our mail server refused this address ({exc})"
+
+
 def _send_confirmation(rt: Runtime, sub: Subscription, base_url: str) -> None:
-    """Mail the confirmation link; a mail failure reopens the window so a retry can resend."""
+    """Mail the confirmation link and note when; on failure the row stays without
+    `confirm_sent_at`, which is what queues it for `send_waiting_confirmations`."""
     token = Signer.from_settings(rt.settings).make("confirm", _claims(sub))
     msg = confirmation_message(
         to=sub.email,
@@ -123,14 +150,66 @@ def _send_confirmation(rt: Runtime, sub: Subscription, base_url: str) -> None:
         max_age_days=rt.settings.confirm_max_age_days,
         settings=rt.settings,
     )
+    with Mailer(rt.settings) as mailer:
+        mailer.send(msg)
+    with transaction(rt.engine) as conn:
+        store.update_subscription(conn, sub.id, confirm_sent_at=utcnow())
+    log.info("confirmation sent for subscription %d", sub.id)
+
+
+def _remind_manage_link(rt: Runtime, sub: Subscription, base_url: str) -> None:
+    """Best effort: tell an active subscriber where to change their settings."""
+    token = Signer.from_settings(rt.settings).make("manage", _claims(sub))
+    msg = already_subscribed_message(
+        to=sub.email,
+        manage_url=f"{base_url.rstrip('/')}/subscribe/manage/{token}",
+        settings=rt.settings,
+    )
     try:
         with Mailer(rt.settings) as mailer:
             mailer.send(msg)
-    except SendError:
-        with transaction(rt.engine) as conn:
-            store.update_subscription(conn, sub.id, confirm_sent_at=None)
-        raise
-    log.info("confirmation sent for subscription %d", sub.id)
+    except SendError as exc:
+        log.warning("manage link for subscription %d not sent: %s", sub.id, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A confirmation waiting in the outbox."""
+
+    subscription_id: int
+    email: str
+    requested_at: datetime
+
+
+def waiting_confirmations(rt: Runtime) -> list[Waiting]:
+    """Pending subscriptions whose confirmation was not sent yet, oldest first."""
+    with rt.engine.connect() as conn:
+        rows = store.waiting_confirmations(conn)
+    return [Waiting(s.id, s.email, s.created_at) for s in rows]
+
+
+def send_waiting_confirmations(rt: Runtime, *, base_url: str | None = None) -> tuple[int, int]:
+    """Send the queued confirmations; stops at the first sign that SMTP is still down.
+    Returns (sent, still waiting). Links use BASE_URL (no request to take it from)."""
+    waiting = waiting_confirmations(rt)
+    sent = 0
+    for item in waiting:
+        with rt.engine.connect() as conn:
+            sub = store.get_subscription(conn, item.subscription_id)
+        if sub is None or sub.status != "pending" or sub.confirm_sent_at is not None:
+            continue
+        try:
+            _send_confirmation(rt, sub, base_url or rt.settings.base_url)
+        except PermanentError as exc:
+            log.warning("confirmation for subscription %d refused: %s", sub.id, exc)
+            with transaction(rt.engine) as conn:
+                store.update_subscription(conn, sub.id, status="paused")
+            continue
+        except SendError as exc:
+            log.warning("confirmations still waiting: %s", exc)
+            break
+        sent += 1
+    return sent, len(waiting_confirmations(rt))
 
 
 def _claims(sub: Subscription) -> TokenClaims:

@@ -89,6 +89,16 @@ def find_by_email(conn: sa.Connection, email: str) -> Subscription | None:
     return _to_subscription(row) if row else None
 
 
+def waiting_confirmations(conn: sa.Connection) -> list[Subscription]:
+    """Pending subscriptions whose confirmation mail has not gone out, oldest first."""
+    q = (
+        sa.select(subscriptions)
+        .where(subscriptions.c.status == "pending", subscriptions.c.confirm_sent_at.is_(None))
+        .order_by(subscriptions.c.created_at, subscriptions.c.id)
+    )
+    return [_to_subscription(r) for r in conn.execute(q)]
+
+
 def get_subscription(conn: sa.Connection, subscription_id: int) -> Subscription | None:
     """A subscription by id, if it still exists."""
     q = subscriptions.select().where(subscriptions.c.id == subscription_id)

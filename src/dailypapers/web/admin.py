@@ -1,4 +1,5 @@
-"""Admin pages: the sync sources with their last and next runs, recent runs, job leases."""
+"""Admin pages: the sync sources with their last and next runs, recent runs, job leases;
+the confirmation mails waiting in the outbox."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from dailypapers.services import leases, sync
+from dailypapers.services import leases, subscriptions, sync
 from dailypapers.store.schema import utcnow
 from dailypapers.store.users import User
-from dailypapers.web.deps import SignedIn, get_runtime, render
+from dailypapers.web.deps import SignedIn, csrf_protect, get_runtime, render
 
 router = APIRouter()
 
@@ -35,4 +36,24 @@ def sync_page(request: Request, user: Admin) -> Response:
         runs=sync.recent_runs(rt, 30),
         leases=leases.current_leases(rt.engine),
         now=utcnow(),
+    )
+
+
+@router.get("/admin/outbox")
+def outbox_page(request: Request, user: Admin) -> Response:
+    """Confirmation mails waiting for SMTP to work (sent by `serve` once it does)."""
+    rt = get_runtime(request)
+    return render(request, "admin_outbox.html", waiting=subscriptions.waiting_confirmations(rt))
+
+
+@router.post("/admin/outbox/send", dependencies=[Depends(csrf_protect)])
+def outbox_send(request: Request, user: Admin) -> Response:
+    """Try the waiting confirmations now; the page says how many went out."""
+    rt = get_runtime(request)
+    sent, left = subscriptions.send_waiting_confirmations(rt)
+    return render(
+        request,
+        "admin_outbox.html",
+        waiting=subscriptions.waiting_confirmations(rt),
+        message=f"Sent {sent}; {left} still waiting.",
     )

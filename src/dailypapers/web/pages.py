@@ -16,7 +16,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from dailypapers.arxiv_ids import canonical_arxiv_id
-from dailypapers.digest.smtp import SendError
 from dailypapers.errors import InputError
 from dailypapers.models import Paper
 from dailypapers.paper_paths import paper_path
@@ -25,7 +24,7 @@ from dailypapers.services import community, foryou, papers, submissions, subscri
 from dailypapers.services import search as search_service
 from dailypapers.services import trending as trending_service
 from dailypapers.services.papers import NotFound
-from dailypapers.web import api
+from dailypapers.web import api, assets
 from dailypapers.web.deps import (
     ArxivFetch,
     Curator,
@@ -379,17 +378,41 @@ def submit(
     fetch: ArxivFetch,
     paper: Annotated[str, Form()],
     background: BackgroundTasks,
+    override: Annotated[bool, Form()] = False,
+    manual: Annotated[bool, Form()] = False,
+    title: Annotated[str, Form()] = "",
+    authors: Annotated[str, Form()] = "",
+    abstract: Annotated[str, Form()] = "",
 ) -> Response:
-    """Feature a paper on today's feed by arXiv id or URL; duplicates link to the entry. A
-    newly fetched paper is embedded after the response, so the redirect does not wait."""
+    """Feature a paper on today's feed by arXiv id or URL, under the featuring rules (once
+    per paper, recent papers only; curators may override). When arXiv is unreachable the
+    page asks for title, authors and abstract. A newly stored paper is embedded after the
+    response, so the redirect does not wait."""
+    rt = get_runtime(request)
+    rules = submissions.Rules(
+        today=rt.today(),
+        max_age_days=rt.settings.submission_max_age_days,
+        curator=user.is_curator,
+        override=override,
+    )
+    by_hand = submissions.ManualPaper(title, form_list(authors), abstract) if manual else None
+    form = {"value": paper, "title": title, "authors": authors, "abstract": abstract}
     try:
-        done = submissions.submit(engine, paper, user_id=user.id, fetch=fetch)
+        done = submissions.submit(
+            engine, paper, user_id=user.id, fetch=fetch, rules=rules, manual=by_hand
+        )
     except submissions.AlreadyFeatured as exc:
-        return render(request, "submit.html", status_code=409, duplicate=exc, value=paper)
+        return render(request, "submit.html", status_code=409, duplicate=exc, **form)
+    except submissions.ArxivUnreachable as exc:
+        return render(request, "submit.html", status_code=503, offline=exc, **form)
+    except submissions.TooOld as exc:
+        return render(request, "submit.html", status_code=400, too_old=exc, **form)
     except InputError as exc:
-        return render(request, "submit.html", status_code=400, error=str(exc), value=paper)
+        return render(
+            request, "submit.html", status_code=400, error=str(exc), offline=manual, **form
+        )
     if done.fetched:
-        background.add_task(submissions.make_findable, get_runtime(request))
+        background.add_task(submissions.make_findable, rt)
     return RedirectResponse(paper_url(done.paper), status_code=303)
 
 
@@ -435,14 +458,17 @@ def subscribe(
         authors=form_list(authors),
         categories=form_list(categories),
     )
+    rt = get_runtime(request)
     try:
-        subscriptions.subscribe(
-            get_runtime(request), email, interests, base_url=str(request.base_url)
-        )
+        base = assets.public_base(request, rt.settings)
+        done = subscriptions.subscribe(rt, email, interests, base_url=base)
     except InputError as exc:
         return render(request, "subscribe.html", status_code=400, form=form, error=str(exc))
-    except SendError:
-        error = "We could not send the confirmation email just now; please try again later."
-        return render(request, "subscribe.html", status_code=503, form=form, error=error)
-    message = f"Check {email.strip()} for a confirmation link to start your digest."
+    if done.outcome == "confirmation_queued":
+        message = (
+            f"Thank you: we will send your confirmation to {email.strip()} shortly. "
+            "Your digest starts once you follow its link."
+        )
+    else:
+        message = f"Check {email.strip()} for a confirmation link to start your digest."
     return render(request, "subscribe.html", form={}, message=message)
