@@ -18,6 +18,7 @@ from dailypapers.services import foryou
 from dailypapers.services.papers import NotFound
 from dailypapers.store import readers
 from dailypapers.store.database import transaction
+from dailypapers.store.papers import get_papers
 from dailypapers.store.users import create_user
 from search_helpers import add_papers, indexed_store, paper, paper_id
 
@@ -198,3 +199,25 @@ def test_preferences_round_trip_and_bad_ones_are_refused(store: Runtime) -> None
             rt.recommender, user_id=uid, prefs=readers.Preferences(topics=["x" * 500])
         )
     assert foryou.preferences(rt.engine, uid) == prefs
+
+
+def test_feed_filters_keep_and_hide_by_category_and_keyword(store: Runtime) -> None:
+    from dailypapers.services import feed_filters
+
+    rt = store
+    with rt.engine.connect() as conn:
+        papers = {p.arxiv_id: p for p in get_papers(conn, list(range(1, 100)))}
+    only_cv = readers.Preferences(include_categories=["cs.CV"])
+    assert {a for a, p in papers.items() if feed_filters.keeps(p, only_cv)} == {
+        "1512.03385",
+        "9912.00001",
+    }
+    no_cs = readers.Preferences(exclude_categories=["cs"], exclude_keywords=["DIFFUSION"])
+    kept = {a for a, p in papers.items() if feed_filters.keeps(p, no_cs)}
+    assert kept == {"2107.00001"}  # the only paper outside cs, and not about diffusion
+    words = readers.Preferences(include_keywords=["policy", "protein"])
+    assert {a for a, p in papers.items() if feed_filters.keeps(p, words)} == {
+        "1707.06347",
+        "2107.00001",
+    }
+    assert not feed_filters.active(readers.Preferences(topics=["x"]))

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.models import Paper
-from dailypapers.periods import iso_week, month_range, week_range
+from dailypapers.periods import PERIOD_KINDS, PeriodKind, containing, iso_week
 from dailypapers.recommend.reader import Recommendation, Recommender, Update
 from dailypapers.services import community, feed
 from dailypapers.services.papers import NotFound
@@ -22,8 +21,6 @@ from dailypapers.store import readers
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers
 
-Period = Literal["day", "week", "month"]
-PERIODS: tuple[Period, ...] = ("day", "week", "month")
 ARRIVAL_DAYS = 7
 """New arrivals: papers added (imported or synced) in the last week and not yet featured."""
 ARRIVALS_SHOWN = 10
@@ -96,7 +93,7 @@ def save_preferences(
 class ForYouPage:
     """The reader's ranking of one period's featured papers, plus new arrivals."""
 
-    period: Period
+    period: PeriodKind
     start: date
     end: date
     items: list[Recommendation]
@@ -115,15 +112,11 @@ class ForYouPage:
         return self.start.strftime("%B %Y")
 
 
-def period_range(period: str, day: date) -> tuple[date, date]:
-    """The day, ISO week or month that contains ``day`` (the feed's periods)."""
-    if period == "day":
-        return day, day
-    if period == "week":
-        return week_range(iso_week(day))
-    if _period(period) == "month":
-        return month_range(day.strftime("%Y-%m"))
-    raise AssertionError(period)
+def _kind(text: str) -> PeriodKind:
+    for kind in PERIOD_KINDS:
+        if text == kind:
+            return kind
+    raise InputError(f"unknown period {text!r}: expected day, week or month")
 
 
 def for_you(
@@ -138,7 +131,8 @@ def for_you(
     """The period's featured papers ranked for the reader, and the best new arrivals."""
     engine = recommender.engine
     reference = day or feed.latest_date(engine) or datetime.now(UTC).date()
-    start, end = period_range(period, reference)
+    kind = _kind(period)
+    start, end = (p := containing(kind, reference)).start, p.end
     featured = [e.paper.id for e in feed.featured(engine, start, end)]
     now = now or datetime.now(UTC)
     items = recommender.rank(user_id, featured, now=now)[:limit]
@@ -151,14 +145,7 @@ def for_you(
     with engine.connect() as conn:
         saved = readers.marked_among(conn, "save", user_id, shown)
     voted = community.voted_among(engine, user_id, shown)
-    return ForYouPage(_period(period), start, end, items, arrivals, saved, voted, bool(model))
-
-
-def _period(text: str) -> Period:
-    for period in PERIODS:
-        if text == period:
-            return period
-    raise InputError(f"unknown period {text!r}: expected day, week or month")
+    return ForYouPage(kind, start, end, items, arrivals, saved, voted, bool(model))
 
 
 def recommend(

@@ -12,9 +12,9 @@ from dailypapers.models import FeedEntry, Paper
 from dailypapers.paper_paths import slug_key
 from dailypapers.periods import Period, containing
 from dailypapers.search.searcher import HybridSearcher
-from dailypapers.services import feed, search
+from dailypapers.services import feed, feed_filters, search
 from dailypapers.services.community import Comment, comments_for
-from dailypapers.store import community, features, users
+from dailypapers.store import community, features, readers, users
 from dailypapers.store.papers import get_papers, paper_for_title_key, paper_id_for_arxiv
 from dailypapers.store.users import User
 
@@ -179,6 +179,7 @@ class FeedPage:
     pages: int = 1
     previous: Period | None = None
     following: Period | None = None
+    hidden: int = 0
 
     @property
     def start(self) -> date:
@@ -200,8 +201,16 @@ def feed_page(
     anchor: date | None = None,
 ) -> FeedPage:
     """A page of the featured papers of a day/week/month, best first, with the viewer's
-    votes marked; a period without papers is an empty page, not an error."""
+    votes marked and their feed filters applied (``hidden`` counts what the filters took
+    out); a period without papers is an empty page, not an error."""
     entries = feed.featured(engine, period.start, period.end)
+    hidden = 0
+    if viewer is not None:
+        with engine.connect() as conn:
+            prefs = readers.preferences(conn, viewer.id)
+        if feed_filters.active(prefs):
+            kept = [e for e in entries if feed_filters.keeps(e.paper, prefs)]
+            entries, hidden = kept, len(entries) - len(kept)
     pages = _pages(len(entries), FEED_PAGE_SIZE)
     page = min(max(page, 1), pages)
     shown = entries[(page - 1) * FEED_PAGE_SIZE : page * FEED_PAGE_SIZE]
@@ -223,6 +232,7 @@ def feed_page(
         pages,
         previous,
         following,
+        hidden,
     )
 
 
@@ -237,6 +247,12 @@ def _neighbours(conn: sa.Connection, period: Period) -> tuple[Period | None, Per
             containing("day", after) if after else None,
         )
     return (period.step(-1) if before else None, period.step(1) if after else None)
+
+
+def papers_by_id(engine: sa.Engine, ids: list[int]) -> list[Paper]:
+    """Stored papers by id, in the order asked (missing ones left out)."""
+    with engine.connect() as conn:
+        return get_papers(conn, ids)
 
 
 def latest_day(engine: sa.Engine, today: date) -> date:

@@ -22,6 +22,7 @@ from dailypapers.store.schema import (
     reader_models,
     reader_preferences,
     saves,
+    users,
     utcnow,
     votes,
 )
@@ -315,3 +316,10 @@ def paper_facts(conn: sa.Connection, paper_ids: Sequence[int]) -> dict[int, Pape
         )
         for r in rows
     }
+
+
+def delete_account(conn: sa.Connection, user_id: int) -> bool:
+    """Delete a user row; votes, comments, saves, collections… go with it (ON DELETE
+    CASCADE), features they submitted stay, unattributed (SET NULL)."""
+    done = conn.execute(sa.delete(users).where(users.c.id == user_id))
+    return bool(done.rowcount)

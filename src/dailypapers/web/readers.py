@@ -7,6 +7,7 @@ plain forms (no JavaScript) are redirected back. CSRF is checked router-wide.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,11 +16,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from dailypapers.errors import InputError
 from dailypapers.periods import parse_date
-from dailypapers.services import foryou
+from dailypapers.services import citations, collections, foryou, reader_data
+from dailypapers.services import papers as paper_pages
+from dailypapers.services import search as search_service
 from dailypapers.services.papers import NotFound
 from dailypapers.store.readers import Preferences
 from dailypapers.web.deps import (
+    CurrentUser,
+    Engine,
     Recommender,
+    Searcher,
     SignedIn,
     csrf_protect,
     form_list,
@@ -30,6 +36,7 @@ from dailypapers.web.pages import safe_next
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 NextField = Annotated[str | None, Form()]
+EXPORT_LIMIT = 100
 
 
 def _for_you_url(period: str, day: str | None) -> str:
@@ -166,3 +173,79 @@ def save_settings(
     except InputError as exc:
         return _settings(request, recommender, user.id, prefs=prefs, error=str(exc))
     return _settings(request, recommender, user.id, message="Saved. Your feed has learned it.")
+
+
+def _download(text: str, fmt: str, name: str) -> Response:
+    media, ext = citations.FORMATS[fmt]
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{ext}"'}
+    return Response(text, media_type=media, headers=headers)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in citations.FORMATS:
+        raise NotFound(f"no export format {fmt!r}: use bib, ris or json")
+    return fmt
+
+
+@router.get("/export/reading-list.{fmt}")
+def export_reading_list(fmt: str, engine: Engine, user: SignedIn) -> Response:
+    """The reading list as BibTeX, RIS or CSL-JSON."""
+    papers = [p for p, _ in foryou.reading_list(engine, user.id)]
+    return _download(citations.render(papers, _format(fmt)), fmt, "reading-list")
+
+
+@router.get("/export/paper/{pid:int}.{fmt}")
+def export_paper(pid: int, fmt: str, engine: Engine) -> Response:
+    """One paper as BibTeX, RIS or CSL-JSON."""
+    found = paper_pages.papers_by_id(engine, [pid])
+    if not found:
+        raise NotFound(f"no paper with id {pid}")
+    return _download(
+        citations.render(found, _format(fmt)), fmt, found[0].arxiv_id or f"paper-{pid}"
+    )
+
+
+@router.get("/export/search.{fmt}")
+def export_search(fmt: str, searcher: Searcher, q: str = "") -> Response:
+    """The first EXPORT_LIMIT results of a search as BibTeX, RIS or CSL-JSON."""
+    if not q.strip():
+        raise InputError("give a search to export: ?q=...")
+    papers = search_service.papers_matching(searcher, q, limit=EXPORT_LIMIT)
+    return _download(citations.render(papers, _format(fmt)), fmt, "search")
+
+
+@router.get("/export/collection/{cid:int}.{fmt}")
+def export_collection(cid: int, fmt: str, engine: Engine, user: CurrentUser) -> Response:
+    """A collection the viewer may read, as BibTeX, RIS or CSL-JSON."""
+    viewer = user.id if user else None
+    papers = []
+    for page in range(1, EXPORT_LIMIT):
+        found = collections.view(engine, cid, viewer_id=viewer, page=page)
+        papers += [c.paper for c in found.papers]
+        if not found.has_more:
+            break
+    return _download(citations.render(papers, _format(fmt)), fmt, f"collection-{cid}")
+
+
+@router.get("/settings/export.json")
+def export_everything(engine: Engine, user: SignedIn) -> Response:
+    """Everything stored that is the reader's, as one JSON download."""
+    body = json.dumps(reader_data.export(engine, user), ensure_ascii=False, indent=2)
+    headers = {"Content-Disposition": f'attachment; filename="dailypapers-{user.username}.json"'}
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.post("/settings/delete-account")
+def delete_account(
+    request: Request,
+    recommender: Recommender,
+    user: SignedIn,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Delete the account with all its data, then sign out."""
+    try:
+        reader_data.delete_account(recommender.engine, user, confirm=confirm)
+    except InputError as exc:
+        return _settings(request, recommender, user.id, error=str(exc))
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
