@@ -29,6 +29,7 @@ import itertools
 import json
 import math
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ class Context:
     def negatives(self, reader: str) -> np.ndarray:
         """A fixed random sample of the pool, without the reader's own papers."""
         if reader not in self._negatives:
-            rng = np.random.default_rng(SEED + sum(map(ord, reader)))
+            rng = np.random.default_rng([SEED, zlib.crc32(reader.encode())])
             own = set(self.split.train[reader])
             pool = np.array([r for r in self.split.pool if r not in own])
             size = min(RANDOM_NEGATIVES, len(pool))
@@ -219,7 +220,7 @@ class Context:
 
 def random_scorer(ctx: Context) -> Scorer:
     def score(reader: str, q: Query) -> np.ndarray:
-        rng = np.random.default_rng(SEED + hash((reader, q.day.toordinal())) % 1000)
+        rng = np.random.default_rng([SEED, zlib.crc32(reader.encode()), q.day.toordinal()])
         return rng.random(len(q.candidates))
 
     return score

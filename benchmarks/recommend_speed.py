@@ -9,6 +9,7 @@ Two measurements, medians of ``--repeats`` runs:
    read the signals and their stored vectors, refit, write the weights.
 
     python benchmarks/recommend_speed.py [--candidates 100000] [--positives 200] [--repeats 20]
+        [--model-only]
 """
 
 from __future__ import annotations
@@ -20,17 +21,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from dailypapers.config import Settings
 from dailypapers.recommend import model as rec
-from dailypapers.runtime import Runtime
-from dailypapers.search.embedder import model_id_for
-from dailypapers.store import readers
-from dailypapers.store.database import transaction
-from dailypapers.store.schema import paper_embeddings, papers
-from dailypapers.store.users import create_user
 
 DIM = 384
 
@@ -76,7 +71,12 @@ def model_alone(args: argparse.Namespace) -> None:
 
 
 def through_the_store(args: argparse.Namespace) -> None:
-    """Recommender.update on a SQLite store of ``--store-papers`` papers with vectors."""
+    """Recommender.update on a SQLite store of ``--store-papers`` papers with vectors
+    (imported here: ``--model-only`` runs where only numpy is installed)."""
+    from dailypapers.config import Settings
+    from dailypapers.runtime import Runtime
+    from dailypapers.search.embedder import model_id_for
+
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Runtime(Settings(data_dir=Path(tmp)))
         runtime.ensure_schema()
@@ -98,7 +98,12 @@ def through_the_store(args: argparse.Namespace) -> None:
     )
 
 
-def _fill(runtime: Runtime, model_id: str, args: argparse.Namespace) -> int:
+def _fill(runtime: Any, model_id: str, args: argparse.Namespace) -> int:
+    from dailypapers.store import readers
+    from dailypapers.store.database import transaction
+    from dailypapers.store.schema import paper_embeddings, papers
+    from dailypapers.store.users import create_user
+
     rng = np.random.default_rng(1)
     now = datetime.now(UTC)
     n = args.store_papers
@@ -148,9 +153,11 @@ def main() -> None:
     parser.add_argument("--positives", type=int, default=200)
     parser.add_argument("--store-papers", type=int, default=5_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--model-only", action="store_true", help="skip the SQLite part")
     args = parser.parse_args()
     model_alone(args)
-    through_the_store(args)
+    if not args.model_only:
+        through_the_store(args)
 
 
 if __name__ == "__main__":

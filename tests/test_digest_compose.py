@@ -139,3 +139,30 @@ def test_upvotes_reach_the_subscription_with_the_accounts_address(rt: Runtime) -
     with rt.engine.connect() as conn:
         found = store.upvoted_papers(conn, sub_ids)
     assert set(found) == {sub_ids[0]} and set(found[sub_ids[0]]) == set(ids[:2])
+
+
+def test_a_readers_model_orders_the_personal_section(
+    rt: Runtime, ranker: InterestRanker, embedder: Embedder
+) -> None:
+    from dailypapers.services import foryou
+    from dailypapers.store import readers
+
+    rt.embedder = embedder
+    sync(rt.engine, embedder, rt.searcher.dense)
+    with transaction(rt.engine) as conn:
+        uid = conn.execute(
+            users.insert().values(username="ada", email="ada@example.org", role="member")
+        ).inserted_primary_key[0]
+        row = {"email": "ada@example.org", "cadence": "daily", "topics": ["transformers"]}
+        sub_id = conn.execute(subscriptions.insert().values(row)).inserted_primary_key[0]
+    with rt.engine.connect() as conn:
+        assert readers.readers_of_subscriptions(conn, [sub_id]) == {}  # no model yet
+    prefs = readers.Preferences(topics=["protein folding"])
+    foryou.save_preferences(rt.recommender, user_id=uid, prefs=prefs)
+    with rt.engine.connect() as conn:
+        assert readers.readers_of_subscriptions(conn, [sub_id]) == {sub_id: uid}
+    ids = [c.paper.id for c in ranker.candidates]
+    order = [r.paper.id for r in rt.recommender.rank(uid, ids, limit=len(ids))]
+    sizes = Sizes(top=0, personal=3)
+    digest = compose(_subscriber(), ranker, already_sent=set(), sizes=sizes, personal_order=order)
+    assert digest.personal[0].arxiv_id == "2107.00001"  # the model's pick, not the topic's

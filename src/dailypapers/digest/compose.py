@@ -174,15 +174,23 @@ def compose(
     already_sent: set[int],
     upvoted: Sequence[int] = (),
     sizes: Sizes,
+    personal_order: Sequence[int] | None = None,
 ) -> Digest:
-    """The digest for one subscriber, skipping papers any earlier digest of theirs carried."""
+    """The digest for one subscriber, skipping papers any earlier digest of theirs carried;
+    ``personal_order`` (paper ids, best first: the reader's model) replaces the interest
+    search for the personal section when given."""
     fresh = [c for c in ranker.candidates if c.paper.id not in already_sent]
     top, rest = fresh[: sizes.top], fresh[sizes.top :]
     interests = subscription.interests
     followed_names = {a.casefold() for a in interests.authors}
     followed = [c for c in rest if c.authors & followed_names][: sizes.personal]
     taken = already_sent | {c.paper.id for c in (*top, *followed)}
-    personal = [c for c in ranker.rank(interests, upvoted) if c.paper.id not in taken]
+    if personal_order is not None:
+        by_id = {c.paper.id: c for c in ranker.candidates}
+        ranked = [by_id[pid] for pid in personal_order if pid in by_id]
+    else:
+        ranked = ranker.rank(interests, upvoted)
+    personal = [c for c in ranked if c.paper.id not in taken]
     return Digest(
         subscription=subscription,
         period=ranker.period,

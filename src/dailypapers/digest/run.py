@@ -8,7 +8,7 @@ resumed by simply running it again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import Message
 from email.utils import make_msgid
@@ -40,6 +40,7 @@ from dailypapers.digest.smtp import (
 from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.signing import Signer, TokenClaims
+from dailypapers.store import readers
 from dailypapers.store import subscriptions as store
 from dailypapers.store.subscriptions import Subscription
 
@@ -67,6 +68,7 @@ class History:
 
     sent: dict[int, set[int]]
     upvoted: dict[int, list[int]]
+    readers: dict[int, int] = field(default_factory=dict)  # subscription → reader with a model
 
 
 class DigestBuilder:
@@ -93,17 +95,27 @@ class DigestBuilder:
             ids = [c.paper.id for c in self.ranker.candidates]
             sub_ids = [s.id for s in subs]
             return History(
-                store.sent_papers(conn, sub_ids, ids), store.upvoted_papers(conn, sub_ids)
+                store.sent_papers(conn, sub_ids, ids),
+                store.upvoted_papers(conn, sub_ids),
+                readers.readers_of_subscriptions(conn, sub_ids),
             )
 
     def build(self, sub: Subscription, history: History) -> Digest:
-        """The subscriber's digest for this period."""
+        """The subscriber's digest for this period; the personal section comes from the
+        reader's model (the same as /for-you) when their account has one."""
+        reader = history.readers.get(sub.id)
+        order = None
+        if reader is not None:
+            ids = [c.paper.id for c in self.ranker.candidates]
+            ranked = self.rt.recommender.rank(reader, ids, limit=len(ids))
+            order = [r.paper.id for r in ranked]
         return compose(
             sub,
             self.ranker,
             already_sent=history.sent.get(sub.id, set()),
             upvoted=history.upvoted.get(sub.id, []),
             sizes=self._sizes,
+            personal_order=order,
         )
 
     def links(self, sub: Subscription) -> Links:

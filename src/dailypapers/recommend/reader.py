@@ -28,6 +28,8 @@ MAX_POSITIVES = 500
 COLD_START_PAPERS = 30
 """Papers per followed-author list and per category list used before any mark."""
 RANDOM_NEGATIVES = 300
+NEGATIVE_CACHE_READERS = 100
+"""Readers whose random negatives one process keeps (300 x 384 float32, 460 kB each)."""
 NEAREST_REASON_SIMILARITY = 0.35
 """Below this cosine, 'close to X' would not be believable; another reason is given."""
 
@@ -90,6 +92,7 @@ class Recommender:
         self.model_id = model_id
         self._embed = embed
         self._topics: dict[str, np.ndarray] = {}
+        self._negatives: dict[int, np.ndarray] = {}
 
     def update(self, user_id: int) -> Update:
         """Refit the reader's weights from all their signals and store them."""
@@ -99,8 +102,7 @@ class Recommender:
             positives = self.positives(conn, user_id, readers.preferences(conn, user_id))
             dismissed = [p for p, _ in readers.marked(conn, "dismiss", user_id)]
             explicit = readers.vectors_of(conn, dismissed, self.model_id)[1]
-            sample = readers.sample_ids(conn, self.model_id, size=RANDOM_NEGATIVES, seed=user_id)
-            random = readers.vectors_of(conn, sample, self.model_id)[1]
+            random = self._random_negatives(conn, user_id)
         dim = _dim(positives, explicit, random)
         examples = rec.Examples(positives.matrix(dim), _rows(explicit, dim), _rows(random, dim))
         warm = _weights(stored) if stored else None
@@ -166,6 +168,16 @@ class Recommender:
         _, vectors = readers.vectors_of(conn, in_cats, self.model_id)
         found.add(vectors, [Source("category", "")] * len(vectors))
         return found
+
+    def _random_negatives(self, conn: sa.Connection, user_id: int) -> np.ndarray:
+        """The reader's random sample of the archive: drawn once per process (it is fixed
+        by the reader's id anyway), so a refit after a signal does not read it again."""
+        if user_id not in self._negatives:
+            if len(self._negatives) >= NEGATIVE_CACHE_READERS:
+                self._negatives.pop(next(iter(self._negatives)))
+            sample = readers.sample_ids(conn, self.model_id, size=RANDOM_NEGATIVES, seed=user_id)
+            self._negatives[user_id] = readers.vectors_of(conn, sample, self.model_id)[1]
+        return self._negatives[user_id]
 
     def _topic_vectors(self, topics: Sequence[str]) -> np.ndarray:
         missing = [t for t in topics if t not in self._topics]

@@ -22,6 +22,7 @@ from dailypapers.store.schema import (
     reader_models,
     reader_preferences,
     saves,
+    subscriptions,
     users,
     utcnow,
     votes,
@@ -323,3 +324,27 @@ def delete_account(conn: sa.Connection, user_id: int) -> bool:
     CASCADE), features they submitted stay, unattributed (SET NULL)."""
     done = conn.execute(sa.delete(users).where(users.c.id == user_id))
     return bool(done.rowcount)
+
+
+def readers_of_subscriptions(
+    conn: sa.Connection, subscription_ids: Sequence[int]
+) -> dict[int, int]:
+    """Subscription id → user id, for subscribers whose account (linked, or with the same
+    address) has a fitted reader model: their digest's personal section comes from it."""
+    if not subscription_ids:
+        return {}
+    account = sa.or_(
+        users.c.id == subscriptions.c.user_id,
+        sa.func.lower(users.c.email) == subscriptions.c.email,
+    )
+    q = (
+        sa.select(subscriptions.c.id, users.c.id.label("user_id"))
+        .join(users, account)
+        .join(reader_models, reader_models.c.user_id == users.c.id)
+        .where(subscriptions.c.id.in_(subscription_ids))
+        .order_by(subscriptions.c.id, users.c.id)
+    )
+    found: dict[int, int] = {}
+    for row in conn.execute(q):
+        found.setdefault(row.id, row.user_id)
+    return found
