@@ -128,11 +128,16 @@ def test_any_string_returns_a_page_or_an_input_error(store: Runtime, text: str) 
 def test_fusion_and_model_come_from_settings(tmp_path: Path) -> None:
     rt = Runtime(
         load_settings(
-            data_dir=tmp_path, search_fusion="convex", search_rrf_k=10, search_min_similarity=0.5
+            data_dir=tmp_path,
+            search_fusion="rrf",
+            search_rrf_k=10,
+            search_keyword_weight=0.7,
+            search_min_similarity=0.5,
         )
     )
     try:
-        assert rt.searcher.fusion == Fusion(method="convex", rrf_k=10, min_similarity=0.5)
+        expected = Fusion(method="rrf", rrf_k=10, alpha=0.7, min_similarity=0.5)
+        assert rt.searcher.fusion == expected
         assert rt.searcher.dense.model_id == model_id_for("default")
     finally:
         rt.close()

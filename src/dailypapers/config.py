@@ -87,10 +87,17 @@ class Settings(BaseSettings):
         "(docs/embedding-model.md).",
     )
     search_fusion: Literal["rrf", "convex"] = Field(
-        default="rrf",
-        description="How keyword and vector rankings are merged: rrf (reciprocal rank fusion, "
-        "ranks only) or convex (min-max normalised scores, half each); see "
-        "docs/search-quality.md.",
+        default="convex",
+        description="How keyword and vector rankings are merged: convex (min-max normalised "
+        "scores, weighted by search_keyword_weight) or rrf (reciprocal rank fusion, ranks "
+        "only); tuned on the evaluation collections, see docs/search-quality.md.",
+    )
+    search_keyword_weight: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="Convex fusion: the keyword leg's share of the score (the vector leg gets "
+        "the rest).",
     )
     search_rrf_k: int = Field(
         default=60,

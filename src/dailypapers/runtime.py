@@ -96,6 +96,7 @@ class Runtime:
             fusion=Fusion(
                 method=settings.search_fusion,
                 rrf_k=settings.search_rrf_k,
+                alpha=settings.search_keyword_weight,
                 min_similarity=settings.search_min_similarity,
             ),
         )

@@ -27,7 +27,7 @@ from dailypapers.search.query import (
 from dailypapers.store.schema import papers
 from dailypapers.store.search import filter_clauses
 
-TITLE_WEIGHT = 2.0
+TITLE_WEIGHT = 3.0
 """BM25 column weight of the title relative to the abstract (1.0); see docs/search-quality.md."""
 AUTHORS_WEIGHT = 1.0
 ENOUGH_ALL_WORDS = 20

@@ -48,10 +48,11 @@ class Fusion:
     """How the two ranked lists are merged; the default was chosen on the eval collections
     (docs/search-quality.md)."""
 
-    method: Literal["rrf", "convex"] = "rrf"
+    method: Literal["rrf", "convex"] = "convex"
     rrf_k: int = 60
-    alpha: float = 0.5
-    min_similarity: float = 0.0
+    alpha: float = 0.4
+    """Convex fusion: the keyword leg's weight."""
+    min_similarity: float = 0.25
 
     def fuse(self, keyword: Ranking, dense: Ranking) -> Ranking:
         """One ranking from both legs (either may be empty).
