@@ -10,13 +10,13 @@ the outbox never sends a (subscription, period) digest twice.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import date, datetime
 
 from dailypapers.config import Settings
 from dailypapers.digest.run import send_digests
 from dailypapers.errors import DailyPapersError
+from dailypapers.periodic import PeriodicThread
 from dailypapers.runtime import Runtime
 from dailypapers.store.schema import utcnow
 
@@ -38,7 +38,7 @@ def due_runs(now: datetime, settings: Settings) -> list[tuple[str, date]]:
     return runs
 
 
-class DigestScheduler:
+class DigestScheduler(PeriodicThread):
     """A daemon thread that sends due digests; `start()` from serve, `stop()` on shutdown."""
 
     def __init__(
@@ -50,28 +50,16 @@ class DigestScheduler:
         digests: bool = True,
         first: Callable[[], object] | None = None,
     ) -> None:
+        super().__init__("digest-scheduler", check_seconds, at_start=True)
         self._rt = rt
         self._digests = digests  # False: only `first` runs (DIGEST_SCHEDULE is off)
         self._first = first  # in `serve`: send the confirmations waiting in the outbox
-        self._check_seconds = check_seconds
         self._gate = gate  # in `serve`: whether this node holds the `digests` lease
-        self._stop = threading.Event()
         self._done: set[tuple[str, date]] = set()
-        self._thread = threading.Thread(target=self._loop, name="digest-scheduler", daemon=True)
 
-    def start(self) -> None:
-        """Begin checking in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to finish and wait for it (a run in progress completes first)."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.tick(utcnow())
-            self._stop.wait(self._check_seconds)
+    def run_once(self) -> None:
+        """The thread's pass: what is due now."""
+        self.tick(utcnow())
 
     def tick(self, now: datetime) -> None:
         """Send every due run not yet completed; errors are logged, never raised."""
@@ -85,7 +73,7 @@ class DigestScheduler:
         if not self._digests:
             return
         for run in due_runs(now, self._rt.settings):
-            if run in self._done or self._stop.is_set():
+            if run in self._done or self.stopping:
                 continue
             cadence, day = run
             try:

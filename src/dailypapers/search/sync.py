@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
+from dailypapers.periodic import PeriodicThread
 from dailypapers.search.dense import DenseIndex
 from dailypapers.search.embed_cache import cache_key
 from dailypapers.search.embedder import Embedder
@@ -170,7 +170,7 @@ def _save_known(
         store.save_embeddings(conn, rows)
 
 
-class BackgroundSync:
+class BackgroundSync(PeriodicThread):
     """A daemon thread that embeds new and edited papers every `interval` seconds.
 
     `serve` runs one, so papers imported by the CLI or submitted on the site become
@@ -181,24 +181,13 @@ class BackgroundSync:
     def __init__(
         self, rt: Runtime, *, interval: float = 60.0, gate: Callable[[], bool] = lambda: True
     ) -> None:
+        super().__init__("vector-sync", interval)
         self._rt = rt
-        self._interval = interval
         self._gate = gate  # in `serve`: whether this node holds the `embedding` lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="vector-sync", daemon=True)
 
-    def start(self) -> None:
-        """Begin syncing in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to finish after its current batch and wait for it."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.tick()
+    def run_once(self) -> None:
+        """The thread's pass."""
+        self.tick()
 
     def tick(self) -> SyncReport | None:
         """One pass: embed what is stale if semantic search is on; errors are logged.

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 
+from dailypapers.periodic import PeriodicThread
 from dailypapers.store import leases
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
@@ -35,7 +36,7 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class LeaseKeeper:
+class LeaseKeeper(PeriodicThread):
     """Holds what leases it can among `names` for this node, renewing them in a thread."""
 
     def __init__(
@@ -54,19 +55,16 @@ class LeaseKeeper:
         self._clock = clock
         self._valid_until: dict[str, float] = {}  # local clock: when a held lease lapses
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="lease-keeper", daemon=True)
+        super().__init__("lease-keeper", ttl / 3)
 
     def start(self) -> None:
         """Take what is free now, then keep renewing in the background."""
         self.beat()
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop renewing and hand every held lease back, so another node takes over now."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
         with self._lock:
             held, self._valid_until = list(self._valid_until), {}
         try:
@@ -102,9 +100,9 @@ class LeaseKeeper:
             if won and not had:
                 log.info("this node (%s) now runs %s", self.holder, name)
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            self.beat()
+    def run_once(self) -> None:
+        """The thread's pass: one heartbeat."""
+        self.beat()
 
 
 def current_leases(engine: sa.Engine) -> list[leases.Lease]:

@@ -15,7 +15,6 @@ lease; cron can run `dailypapers sync` instead.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -27,6 +26,7 @@ from dailypapers.ingest.arxiv_api import ArxivApiClient
 from dailypapers.ingest.hf_feed import mirror
 from dailypapers.ingest.loader import load
 from dailypapers.models import ImportReport, Parsed
+from dailypapers.periodic import PeriodicThread
 from dailypapers.runtime import Runtime
 from dailypapers.store import papers as store_papers
 from dailypapers.store import sync_runs
@@ -227,7 +227,7 @@ def run_due(
     return runs
 
 
-class SyncScheduler:
+class SyncScheduler(PeriodicThread):
     """A daemon thread that runs due sources every `check_seconds` while `gate()` allows
     (in `serve`: while this node holds the `sync` lease)."""
 
@@ -240,26 +240,15 @@ class SyncScheduler:
         check_seconds: float | None = None,
         after_run: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__("sync-scheduler", check_seconds or rt.settings.sync_check_seconds)
         self._rt = rt
         self._node = node
         self._gate = gate
-        self._check = check_seconds or rt.settings.sync_check_seconds
         self._after_run = after_run
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sync-scheduler", daemon=True)
 
-    def start(self) -> None:
-        """Begin checking in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to finish (after the run in progress) and wait for it."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._check):
-            self.tick()
+    def run_once(self) -> None:
+        """The thread's pass."""
+        self.tick()
 
     def tick(self) -> list[SyncRun]:
         """Run what is due if this node may; failures are recorded and logged, never raised."""
