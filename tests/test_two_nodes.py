@@ -124,7 +124,8 @@ def site(
 
 
 def _upvotes(client: httpx.Client, arxiv_id: str) -> int:
-    return int(client.get(f"/api/papers/{arxiv_id}").json()["upvotes"])
+    """Votes cast on this site (HF's own count is the top-level `upvotes`)."""
+    return int(client.get(f"/api/papers/{arxiv_id}").json()["dailypapers"]["upvotes"])
 
 
 def _vote(client: httpx.Client, pid: int, up: bool) -> int:
