@@ -1,9 +1,10 @@
 """Latency (p50/p99, uncached) of the Hugging Face-compatible JSON API on the bundled sample.
 
-Imports the bundled HF sample (2,002 real records) into a temporary SQLite database, builds
-the app with `create_app`, and times GET requests in process (Starlette's TestClient, so the
-figures are server work plus a small client overhead, no network). Every request carries a
-query parameter of its own, so the anonymous page cache never answers it.
+Starts `dailypapers serve` with one worker on the bundled sample (loaded because the data
+directory is new; see web_load.py), then sends sequential GETs over one keep-alive loopback
+connection. Every request carries a query parameter of its own, so the page cache never
+answers it. Bodies are asked for uncompressed (`Accept-Encoding: identity`, as wrk does); the
+`gzip` rows show what compressing a ~600 kB page adds (GZipMiddleware, level 6).
 
     python benchmarks/hf_api_latency.py [--requests 300] [--limit 100]
 """
@@ -16,13 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
-from dailypapers.config import Settings
-from dailypapers.ingest.bundled import sample_files
-from dailypapers.ingest.loader import import_file
-from dailypapers.runtime import Runtime
-from dailypapers.web.app import create_app
+import httpx
+from web_load import _cpu_seconds, _free_port, start_server
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -30,48 +26,60 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _time(client: TestClient, url: str, n: int) -> tuple[float, float, int]:
-    """p50 and p99 in ms over n uncached GETs, and the item count of the last answer."""
+def measure(
+    client: httpx.Client, url: str, n: int, encoding: str, pid: int
+) -> tuple[float, float, float, int]:
+    """p50 and p99 in ms over n uncached GETs, the server's CPU ms per request (robust on a
+    busy machine, where wall times stretch), and the item count of the last answer."""
     sep = "&" if "?" in url else "?"
-    for i in range(5):  # warm up the connection pool and the statement cache
-        client.get(f"{url}{sep}_warm={i}")
-    times, count = [], 0
+    headers = {"Accept-Encoding": encoding}
+    for i in range(5):  # warm up: statement caches, the connection
+        client.get(f"{url}{sep}_warm={i}", headers=headers)
+    times, count, cpu = [], 0, _cpu_seconds(pid)
     for i in range(n):
         start = time.perf_counter()
-        response = client.get(f"{url}{sep}_uncached={i}")
+        response = client.get(f"{url}{sep}_uncached={i}", headers=headers)
         times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, response.text[:200]
         body = response.json()
         count = len(body) if isinstance(body, list) else 1
-    return statistics.median(times), _percentile(times, 0.99), count
+    cpu_ms = (_cpu_seconds(pid) - cpu) * 1000 / n
+    return statistics.median(times), _percentile(times, 0.99), cpu_ms, count
 
 
 def main() -> None:
+    """Start the server, measure each URL, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--limit", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), secret_key="benchmark-only-" + "0" * 32)
-        rt = Runtime(settings)
-        rt.ensure_schema()
-        hf_file = next(p for p in sample_files() if p.suffix == ".gz")
-        report = import_file(rt.engine, hf_file)
-        print(f"sample: {hf_file.name}, {report.inserted} papers imported")
-        with TestClient(create_app(rt)) as client:
-            some_id = client.get("/api/daily_papers?limit=1").json()[0]["paper"]["id"]
-            urls = [
-                f"/api/daily_papers?limit={args.limit}",
-                f"/api/daily_papers?limit={args.limit}&p=5",
-                f"/api/daily_papers?month=2026-06&limit={args.limit}",
-                f"/api/daily_papers?week=2026-W23&sort=trending&limit={args.limit}",
-                f"/api/papers/{some_id}",
-            ]
-            print(f"{'url':<60} {'items':>5} {'p50 ms':>8} {'p99 ms':>8}")
-            for url in urls:
-                p50, p99, count = _time(client, url, args.requests)
-                print(f"{url:<60} {count:>5} {p50:>8.1f} {p99:>8.1f}")
-        rt.close()
+        port = _free_port()
+        proc = start_server(Path(tmp), port, workers=1)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=base, timeout=60) as client:
+                some_id = client.get("/api/daily_papers?limit=1").json()[0]["paper"]["id"]
+                n = args.limit
+                rows = [
+                    ("/api/daily_papers?limit=1", "identity"),
+                    (f"/api/daily_papers?limit={n}", "identity"),
+                    (f"/api/daily_papers?limit={n}", "gzip"),
+                    (f"/api/daily_papers?limit={n}&p=5", "identity"),
+                    (f"/api/daily_papers?month=2026-06&limit={n}", "identity"),
+                    (f"/api/daily_papers?week=2026-W23&sort=trending&limit={n}", "identity"),
+                    (f"/api/papers/{some_id}", "identity"),
+                ]
+                head = f"{'url':<58} {'enc':>8} {'items':>5} {'p50 ms':>7} {'p99 ms':>7}"
+                print(head + f" {'cpu ms/req':>10}")
+                for url, encoding in rows:
+                    p50, p99, cpu, count = measure(client, url, args.requests, encoding, proc.pid)
+                    print(
+                        f"{url:<58} {encoding:>8} {count:>5} {p50:>7.1f} {p99:>7.1f} {cpu:>10.1f}"
+                    )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

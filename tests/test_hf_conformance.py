@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 import hf_sample
 from dailypapers.ingest.hf_daily import ARCHIVE_FIELDS
@@ -28,6 +29,7 @@ from dailypapers.store.community import add_comment, add_vote
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import paper_id_for_arxiv
 from dailypapers.store.users import create_user
+from dailypapers.web.api_schemas import DailyItem, PaperDetail, SearchItem
 from dailypapers.web.app import create_app
 
 FIXTURE = Path(__file__).parent / "data" / "hf_api" / "conformance.jsonl.gz"
@@ -150,6 +152,11 @@ def _hf_part(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in NOT_HF}
 
 
+def _fits(model: type[BaseModel], answer: dict[str, Any]) -> None:
+    """The answer validates against its response model, so /docs shows the real shape."""
+    model.model_validate(answer)
+
+
 def _no_additions(route: str, hf: dict[str, Any], ours: dict[str, Any]) -> None:
     """Our answer holds no key, at the top or in `paper`, that HF did not send (but ours)."""
     added = set(ours) - set(hf) - ROUTE_EXTRAS[route]
@@ -173,16 +180,19 @@ def test_every_hf_field_comes_back_as_sent(client: TestClient) -> None:
             hf, item = _hf_part(record), ours[record["paper"]["id"]]
             table.compare("daily", hf, item, "")
             _no_additions("daily", hf, item)
+            _fits(DailyItem, item)
     for i, record in enumerate(records):
         hf, paper_id = _hf_part(record), record["paper"]["id"]
         detail = client.get(f"/api/papers/{paper_id}").json()
         table.compare("detail", hf["paper"], detail, "paper.")
         _no_additions("detail", hf["paper"], detail)
+        _fits(PaperDetail, detail)
         if i % SEARCH_EVERY == 0:
             found = client.get("/api/papers/search", params={"q": paper_id, "limit": 1}).json()
             assert found[0]["paper"]["id"] == paper_id
             table.compare("search", hf, found[0], "")
             _no_additions("search", hf, found[0])
+            _fits(SearchItem, found[0])
     table.print()
     assert not table.wrong, "\n".join(table.wrong[:20])
     compared = {field for field, _ in table.counts}

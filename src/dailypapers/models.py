@@ -140,6 +140,41 @@ class FeedEntry:
         return self.num_comments - self.local_comments
 
 
+@dataclass(slots=True)
+class ApiEntry:
+    """A paper with an arXiv id as the Hugging Face-shaped API serves it, with its feature
+    (the one asked for, or its latest; none if never featured).
+
+    `hf_paper_json`/`hf_item_json` are HF's objects as stored, JSON text (None where HF sent
+    none): the API splices them into its answers without parsing them again. The other
+    fields are ours, and fill the paper and item for what HF never sent; `authors` is only
+    loaded for papers without `hf_paper_json`.
+    """
+
+    paper_id: int
+    arxiv_id: str
+    hf_paper_json: str | None
+    title: str
+    abstract: str
+    published_at: datetime | None
+    ai_summary: str | None
+    ai_keywords: list[str]
+    thumbnail_url: str | None
+    code_url: str | None
+    project_url: str | None
+    imported_upvotes: int
+    local_upvotes: int
+    feature_date: date | None = None
+    submitted_at: datetime | None = None
+    hf_item_json: str | None = None
+    imported_comments: int = 0
+    local_comments: int = 0
+    submitted_by: str | None = None
+    submitter_name: str | None = None
+    submitter_avatar: str | None = None
+    authors: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
     """Structured restrictions on a search, beside the text; None or empty means no limit."""

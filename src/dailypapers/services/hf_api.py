@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from dailypapers import periods
 from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
-from dailypapers.models import FeedEntry, Paper
+from dailypapers.models import ApiEntry, FeedEntry, Paper
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import feed, search, trending
-from dailypapers.store import features, users
+from dailypapers.store import features
 from dailypapers.store import papers as papers_store
 from dailypapers.store.community import CommentRow, list_comments
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
@@ -61,22 +61,6 @@ def period(
 
 
 @dataclass(frozen=True, slots=True)
-class ApiItem:
-    """A paper as the API lists it: with its (latest) feature, None if never featured, and
-    the avatar of whoever featured it here (HF's items carry their own)."""
-
-    paper: Paper
-    feature: FeedEntry | None = None
-    submitter_avatar: str | None = None
-
-    @property
-    def arxiv_id(self) -> str:
-        """The id clients see; items are only made for papers that have one."""
-        assert self.paper.arxiv_id is not None
-        return self.paper.arxiv_id
-
-
-@dataclass(frozen=True, slots=True)
 class DailyQuery:
     """A `/api/daily_papers` request: optional period and submitter, order, page from 0."""
 
@@ -93,23 +77,24 @@ class DailyQuery:
 class DailyPage:
     """One page of daily items and whether a next page exists."""
 
-    items: list[ApiItem]
+    items: list[ApiEntry]
     has_more: bool
 
 
 def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
     """A page of featured papers: newest submission first, or by trending score."""
     offset, size = query.page * query.limit, query.limit + 1
-    if query.sort == "trending":
-        entries = _trending(engine, query)[offset : offset + size]
-    else:
-        start, end = query.span or (None, None)
-        with engine.connect() as conn:
-            entries = features.feature_page(
+    start, end = query.span or (None, None)
+    with engine.connect() as conn:
+        if query.sort == "trending":
+            ranked = _trending(engine, query)[offset : offset + size]
+            keys = [(e.paper.id, e.feature_date) for e in ranked]
+            entries = features.entries_for_features(conn, keys)
+        else:
+            entries = features.daily_entries(
                 conn, start=start, end=end, submitter=query.submitter, offset=offset, limit=size
             )
-    page = entries[: query.limit]
-    return DailyPage(_items(engine, page), has_more=len(entries) > query.limit)
+    return DailyPage(entries[: query.limit], has_more=len(entries) > query.limit)
 
 
 def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
@@ -128,68 +113,60 @@ def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
     ]
 
 
-def _items(engine: sa.Engine, entries: Sequence[FeedEntry]) -> list[ApiItem]:
-    """Items for feed entries, with the avatars of local submitters (HF items have theirs)."""
-    names = {e.submitted_by for e in entries if e.submitted_by and e.hf_item is None}
-    avatars: Avatars = {}
-    if names:
-        with engine.connect() as conn:
-            avatars = users.avatars(conn, names)
-    return [ApiItem(e.paper, e, avatars.get(e.submitted_by or "")) for e in entries]
-
-
-def _with_features(engine: sa.Engine, found: Sequence[Paper]) -> list[ApiItem]:
-    """Items for papers that have an arXiv id, each with its latest feature if any."""
-    papers = [p for p in found if p.arxiv_id]
+def _entries(engine: sa.Engine, paper_ids: Sequence[int]) -> list[ApiEntry]:
+    """Entries for papers that have an arXiv id, each with its latest feature if any."""
     with engine.connect() as conn:
-        latest = features.latest_features(conn, [p.id for p in papers])
-    featured = {item.paper.id: item for item in _items(engine, list(latest.values()))}
-    return [featured.get(p.id) or ApiItem(p) for p in papers]
+        return features.paper_entries(conn, paper_ids)
 
 
 @dataclass(frozen=True, slots=True)
 class PaperDetail:
     """`/api/papers/{id}`: the paper, its latest feature, and its comments here if asked."""
 
-    item: ApiItem
+    entry: ApiEntry
     comments: list[CommentRow] | None = None
 
 
-def _find(engine: sa.Engine, text: str) -> ApiItem | None:
-    """A paper by arXiv id (any version or form) with its latest feature; None if unknown."""
+def _paper_id(engine: sa.Engine, text: str) -> int | None:
+    """The stored paper with this arXiv id (any version or form), if any."""
     arxiv_id = canonical_arxiv_id(text.strip())
     if arxiv_id is None:
         return None
     with engine.connect() as conn:
-        pid = paper_id_for_arxiv(conn, arxiv_id)
-        found = get_papers(conn, [pid]) if pid is not None else []
-    return _with_features(engine, found)[0] if found else None
+        return paper_id_for_arxiv(conn, arxiv_id)
+
+
+def _find(engine: sa.Engine, text: str) -> ApiEntry | None:
+    """A paper by arXiv id with its latest feature; None if unknown."""
+    pid = _paper_id(engine, text)
+    found = _entries(engine, [pid]) if pid is not None else []
+    return found[0] if found else None
 
 
 def paper_detail(engine: sa.Engine, paper_id: str, *, comments: bool = False) -> PaperDetail | None:
     """The paper behind `/api/papers/{id}` (with `?field=comments`, its visible comments
     here, oldest first), or None for an id that is no stored arXiv paper."""
-    item = _find(engine, paper_id)
-    if item is None:
+    entry = _find(engine, paper_id)
+    if entry is None:
         return None
     if not comments:
-        return PaperDetail(item)
+        return PaperDetail(entry)
     with engine.connect() as conn:
-        rows = list_comments(conn, item.paper.id, include_hidden=False)
-    return PaperDetail(item, rows)
+        rows = list_comments(conn, entry.paper_id, include_hidden=False)
+    return PaperDetail(entry, rows)
 
 
 def known_arxiv_paper(engine: sa.Engine, paper_id: str) -> str | None:
     """The canonical arXiv id of a stored paper (for `/api/arxiv/{id}/repos`), else None."""
-    item = _find(engine, paper_id)
-    return item.arxiv_id if item else None
+    pid = _paper_id(engine, paper_id)
+    return canonical_arxiv_id(paper_id.strip()) if pid is not None else None
 
 
 @dataclass(slots=True)
 class PapersPage:
     """`/api/papers`: papers by publication date, newest first, and the next page's cursor."""
 
-    items: list[ApiItem]
+    items: list[ApiEntry]
     next_cursor: str | None
 
 
@@ -199,8 +176,7 @@ def list_papers(engine: sa.Engine, *, cursor: str | None, limit: int) -> PapersP
     after = _decode_cursor(cursor) if cursor else None
     with engine.connect() as conn:
         keys = papers_store.paper_keys_by_date(conn, after=after, limit=limit + 1)
-        found = get_papers(conn, [pid for _, pid in keys[:limit]])
-    items = _with_features(engine, found)
+        items = features.paper_entries(conn, [pid for _, pid in keys[:limit]])
     next_cursor = _encode_cursor(keys[limit - 1]) if len(keys) > limit else None
     return PapersPage(items, next_cursor)
 
@@ -225,10 +201,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def paper_markdown(engine: sa.Engine, paper_id: str) -> str | None:
     """The paper page as markdown (what `HfApi.read_paper` returns), or None if unknown."""
-    item = _find(engine, paper_id)
-    if item is None:
+    pid = _paper_id(engine, paper_id)
+    if pid is None:
         return None
-    p, f = item.paper, item.feature
+    with engine.connect() as conn:
+        p = get_papers(conn, [pid])[0]
+        f = features.latest_features(conn, [pid]).get(pid)
     facts = [
         ("Authors", ", ".join(p.authors)),
         ("Published", f"{p.published_at:%Y-%m-%d}" if p.published_at else None),
@@ -259,7 +237,7 @@ class Span:
 class SearchResult:
     """One `/api/papers/search` result: the item and its title and summary as spans."""
 
-    item: ApiItem
+    entry: ApiEntry
     title: list[Span]
     summary: list[Span]
 
@@ -274,16 +252,13 @@ def search_papers(
 ) -> list[SearchResult]:
     """`/api/papers/search` results, best first: the paper whose arXiv id is the query, then
     hybrid search (any word, or the meaning); only papers with an arXiv id."""
-    exact = _find(engine, q) if q.strip() else None
+    exact = _paper_id(engine, q) if q.strip() else None
     found = search.papers_matching(searcher, q, limit=limit + _SEARCH_OVERFETCH)
-    items = _with_features(engine, [p for p in found if not exact or p.id != exact.paper.id])
-    ranked = ([exact] if exact else []) + items
+    ids = ([exact] if exact is not None else []) + [p.id for p in found if p.id != exact]
     terms = search_terms(q)
     return [
-        SearchResult(
-            item, highlight(item.paper.title, terms), highlight(item.paper.abstract, terms)
-        )
-        for item in ranked[:limit]
+        SearchResult(e, highlight(e.title, terms), highlight(e.abstract, terms))
+        for e in _entries(engine, ids)[:limit]
     ]
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from dailypapers.models import FeatureRecord, FeedEntry, HfJson
+from dailypapers.models import ApiEntry, FeatureRecord, FeedEntry, HfJson
 from dailypapers.store.papers import get_papers
-from dailypapers.store.schema import comments, features, users, utcnow
+from dailypapers.store.schema import comments, features, paper_authors, users, utcnow, votes
 from dailypapers.store.schema import papers as papers_table
 
 FeatureKey = tuple[int, date]
@@ -261,7 +261,58 @@ def first_feature_dates(conn: sa.Connection, paper_ids: Collection[int]) -> dict
     return {pid: day for pid, day in conn.execute(q)}
 
 
-def feature_page(
+# --- the JSON API: ApiEntry rows (see models.ApiEntry) ----------------------------------
+#
+# Every HF-shaped route reads the same columns: HF's stored JSON as text, so it is never
+# parsed on the way out, our own counts as correlated subqueries on indexed columns, the
+# submitter. Only papers with an arXiv id are read (HF's ids are arXiv ids); authors only
+# for papers HF never sent.
+
+_LOCAL_VOTES = (
+    sa.select(sa.func.count()).where(votes.c.paper_id == papers_table.c.id).scalar_subquery()
+)
+_LOCAL_COMMENTS = (
+    sa.select(sa.func.count())
+    .where(comments.c.paper_id == papers_table.c.id, comments.c.hidden.is_(False))
+    .scalar_subquery()
+)
+_COLUMNS = (
+    papers_table.c.id.label("paper_id"),
+    papers_table.c.arxiv_id,
+    sa.cast(papers_table.c.hf_paper, sa.Text).label("hf_paper_json"),
+    papers_table.c.title,
+    papers_table.c.abstract,
+    papers_table.c.published_at,
+    papers_table.c.ai_summary,
+    papers_table.c.ai_keywords,
+    papers_table.c.thumbnail_url,
+    papers_table.c.code_url,
+    papers_table.c.project_url,
+    papers_table.c.imported_upvotes,
+    _LOCAL_VOTES.label("local_upvotes"),
+    features.c.feature_date,
+    features.c.submitted_at,
+    sa.cast(features.c.hf_item, sa.Text).label("hf_item_json"),
+    features.c.imported_comments,
+    _LOCAL_COMMENTS.label("local_comments"),
+    users.c.username.label("submitted_by"),
+    users.c.display_name.label("submitter_name"),
+    users.c.avatar_url.label("submitter_avatar"),
+)
+
+
+def _featured() -> sa.Select[Any]:
+    """Features of papers with an arXiv id, with their papers and submitters."""
+    return (
+        sa.select(*_COLUMNS)
+        .select_from(features)
+        .join(papers_table, papers_table.c.id == features.c.paper_id)
+        .outerjoin(users, users.c.id == features.c.submitted_by_id)
+        .where(papers_table.c.arxiv_id.is_not(None))
+    )
+
+
+def daily_entries(
     conn: sa.Connection,
     *,
     start: date | None = None,
@@ -269,11 +320,12 @@ def feature_page(
     submitter: str | None = None,
     offset: int = 0,
     limit: int = 50,
-) -> list[FeedEntry]:
-    """Features of papers with an arXiv id (HF's ids are arXiv ids), in an optional date
-    range and by an optional submitter, newest submission first (the JSON API's pages)."""
+) -> list[ApiEntry]:
+    """Features in an optional date range and by an optional submitter, newest submission
+    first. The page's feature ids are picked first (index ix_features_submitted_at), then
+    read: sorting whole rows would compute their subqueries for every feature in range."""
     q = (
-        sa.select(features.c.paper_id, features.c.feature_date)
+        sa.select(features.c.id)
         .join(papers_table, papers_table.c.id == features.c.paper_id)
         .where(papers_table.c.arxiv_id.is_not(None))
     )
@@ -285,9 +337,72 @@ def feature_page(
         q = q.join(users, users.c.id == features.c.submitted_by_id).where(
             users.c.username == submitter
         )
-    q = q.order_by(features.c.submitted_at.desc(), features.c.id.desc())
-    keys = [(r.paper_id, r.feature_date) for r in conn.execute(q.offset(offset).limit(limit))]
-    return _entries(conn, keys)
+    newest_first = (features.c.submitted_at.desc(), features.c.id.desc())
+    ids = list(conn.execute(q.order_by(*newest_first).offset(offset).limit(limit)).scalars())
+    if not ids:
+        return []
+    return _api_entries(conn, _featured().where(features.c.id.in_(ids)).order_by(*newest_first))
+
+
+def entries_for_features(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[ApiEntry]:
+    """The entries of these (paper id, feature date) keys, in their order (unknown ones and
+    papers without an arXiv id are skipped)."""
+    if not keys:
+        return []
+    q = _featured().where(features.c.paper_id.in_({pid for pid, _ in keys}))
+    by_key = {(e.paper_id, e.feature_date): e for e in _api_entries(conn, q)}
+    return [by_key[k] for k in keys if k in by_key]
+
+
+def paper_entries(conn: sa.Connection, paper_ids: Sequence[int]) -> list[ApiEntry]:
+    """The entries of these papers, each with its latest feature if any, in the order given;
+    papers without an arXiv id are skipped."""
+    if not paper_ids:
+        return []
+    latest = (
+        sa.select(sa.func.max(features.c.feature_date))
+        .where(features.c.paper_id == papers_table.c.id)
+        .correlate(papers_table)
+        .scalar_subquery()
+    )
+    q = (
+        sa.select(*_COLUMNS)
+        .select_from(papers_table)
+        .outerjoin(
+            features,
+            sa.and_(features.c.paper_id == papers_table.c.id, features.c.feature_date == latest),
+        )
+        .outerjoin(users, users.c.id == features.c.submitted_by_id)
+        .where(papers_table.c.id.in_(set(paper_ids)), papers_table.c.arxiv_id.is_not(None))
+    )
+    by_id = {e.paper_id: e for e in _api_entries(conn, q)}
+    return [by_id[i] for i in paper_ids if i in by_id]
+
+
+def _api_entries(conn: sa.Connection, q: sa.Select[Any]) -> list[ApiEntry]:
+    entries = [
+        ApiEntry(**{**row._asdict(), "ai_keywords": row.ai_keywords or []})
+        for row in conn.execute(q)
+    ]
+    _add_authors(conn, [e for e in entries if e.hf_paper_json is None])
+    return entries
+
+
+def _add_authors(conn: sa.Connection, entries: Sequence[ApiEntry]) -> None:
+    """Author names, in order, for the entries that have no HF paper object to give back."""
+    if not entries:
+        return
+    by_id: dict[int, list[ApiEntry]] = {}
+    for e in entries:
+        by_id.setdefault(e.paper_id, []).append(e)
+    q = (
+        sa.select(paper_authors.c.paper_id, paper_authors.c.name)
+        .where(paper_authors.c.paper_id.in_(by_id))
+        .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+    )
+    for row in conn.execute(q):
+        for e in by_id[row.paper_id]:
+            e.authors.append(row.name)
 
 
 def latest_features(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int, FeedEntry]:

@@ -117,7 +117,8 @@ features = sa.Table(
     sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
     sa.Column("feature_date", sa.Date, nullable=False, index=True),
     sa.Column("submitted_by_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("submitted_at", UtcDateTime(), nullable=False),
+    # Indexed for the API's "newest submission first" pages (0012_i12_submitted_at_index).
+    sa.Column("submitted_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("imported_comments", sa.Integer, nullable=False, default=0),
     # Hugging Face's daily item without its `paper` (0009_i12_hf_fields).
     sa.Column("hf_item", sa.JSON, nullable=True),

@@ -76,7 +76,7 @@ router = APIRouter(route_class=HfErrorRoute, tags=["Hugging Face-compatible API"
 
 
 def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
-    """Already-serialised JSON (the models are validated once, by the mapping)."""
+    """Already-serialised JSON (see api_schemas: HF's stored text is spliced in as it is)."""
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -103,8 +103,7 @@ def daily_papers(
     )
     page = hf_api.daily_papers(engine, query)
     headers = _next_link(request, p=params.p + 1, limit=limit) if page.has_more else None
-    items = [schemas.daily_item(item) for item in page.items]
-    return _json(schemas.dump(schemas.DAILY_LIST, items), headers)
+    return _json(schemas.json_list([schemas.daily_item_json(e) for e in page.items]), headers)
 
 
 @router.get("/api/papers/search", response_model=list[SearchItem], responses=_ERRORS)
@@ -115,8 +114,7 @@ def search_papers(
     words marked in `highlightedTitle` and `highlightedSummary`."""
     limit = min(params.limit, hf_api.MAX_SEARCH_LIMIT)
     results = hf_api.search_papers(engine, searcher, params.q, limit=limit)
-    items = [schemas.search_item(result) for result in results]
-    return _json(schemas.dump(schemas.SEARCH_LIST, items))
+    return _json(schemas.json_list([schemas.search_item_json(result) for result in results]))
 
 
 @router.get("/api/papers", response_model=list[PaperObject], responses=_ERRORS)
@@ -129,8 +127,7 @@ def list_papers(
     headers = (
         _next_link(request, cursor=page.next_cursor, limit=limit) if page.next_cursor else None
     )
-    items = [schemas.paper_object(item) for item in page.items]
-    return _json(schemas.dump(schemas.PAPER_LIST, items), headers)
+    return _json(schemas.json_list([schemas.paper_json(e) for e in page.items]), headers)
 
 
 @router.get("/api/arxiv/{paper_id:path}/repos", response_model=ArxivRepos, responses=_ERRORS)
@@ -148,8 +145,7 @@ def paper_info(engine: Engine, paper_id: str, params: Annotated[DetailParams, Qu
     detail = hf_api.paper_detail(engine, paper_id, comments=params.field == "comments")
     if detail is None:
         return _not_found(paper_id)
-    body = schemas.paper_detail(detail)
-    return _json(body.model_dump_json(by_alias=True, exclude_unset=True).encode())
+    return _json(schemas.paper_detail_json(detail).encode())
 
 
 @router.get(

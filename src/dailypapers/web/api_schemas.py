@@ -1,24 +1,25 @@
 """The JSON API's request and response models, with Hugging Face's names, and the mapping from
 the services' typed objects to them. The one declaration of the HF shape in this project.
 
-What HF sent is given back as it was sent: its objects are validated into these models, which
-name every field HF is known to send (so `/docs` shows them) and keep any other field too
-(`extra="allow"`, for what HF adds next). Papers and features HF never sent get the same
-fields filled from our own data. Values that are ours, never HF's (votes and comments cast
-here, code links found in abstracts, the feed date), are under `dailypapers`
-(`ingest.hf_daily.LOCAL_FIELD`, which the HF importer drops when mirroring an instance).
+What HF sent is given back as it was sent: these models name every field HF is known to send
+(so `/docs` shows them) and allow any other (`extra="allow"`, for what HF adds next). Papers
+and features HF never sent get the same fields filled from our own data. Values that are
+ours, never HF's (votes and comments cast here, code links found in abstracts, the feed
+date), are under `dailypapers` (`ingest.hf_daily.LOCAL_FIELD`, which the HF importer drops
+when mirroring an instance).
 Responses leave out fields that were never set, as huggingface.co does.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
-from dailypapers.models import FeedEntry, Paper
+from dailypapers.models import ApiEntry
 from dailypapers.services import hf_api
-from dailypapers.services.hf_api import DEFAULT_LIMIT, ApiItem, hf_timestamp
+from dailypapers.services.hf_api import DEFAULT_LIMIT, hf_timestamp
 from dailypapers.store.community import CommentRow
 
 HfTimestamp = Annotated[
@@ -231,140 +232,167 @@ class DetailParams(BaseModel):
     field: Literal["comments"] | None = Field(default=None, description="`comments` adds them.")
 
 
-# --- mapping: services' typed objects -> the models above -----------------------------------
+# --- mapping: the services' typed objects -> JSON of the models above ----------------------
+#
+# HF's objects are stored as JSON text and spliced into answers as they are: parsing and
+# validating them again on every request cost more than the whole rest of a 100-item page.
+# That the answers fit the models (so /docs is true) is checked by tests/test_hf_conformance.py
+# over real records; the fields are named here and in the models only.
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _members(object_json: str) -> str:
+    """The members of a JSON object's text, without its braces ('' for an empty object)."""
+    text = object_json.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        raise ValueError("not a JSON object")
+    return text[1:-1].strip()
+
+
+def _object(*members: str) -> str:
+    return "{" + ",".join(m for m in members if m) + "}"
+
+
+def _member(name: str, value: Any) -> str:
+    return f"{_encode(name)}:{_encode(value)}"
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _local_paper(paper: Paper) -> dict[str, Any]:
-    return _drop_none(
-        {"upvotes": paper.local_upvotes, "codeUrl": paper.code_url, "projectUrl": paper.project_url}
-    )
-
-
-def _our_submitter(feature: FeedEntry, avatar: str | None) -> dict[str, Any] | None:
+def _our_submitter(e: ApiEntry) -> dict[str, Any] | None:
     """HF's user object for someone who featured a paper here."""
-    if not feature.submitted_by:
+    if not e.submitted_by:
         return None
-    name = feature.submitted_by
-    fullname = feature.submitter_name or name
+    name = e.submitted_by
     return _drop_none(
-        {"name": name, "user": name, "fullname": fullname, "avatarUrl": avatar, "type": "user"}
+        {
+            "name": name,
+            "user": name,
+            "fullname": e.submitter_name or name,
+            "avatarUrl": e.submitter_avatar,
+            "type": "user",
+        }
     )
 
 
-def _paper_fields(item: ApiItem) -> dict[str, Any]:
-    """HF's paper object as sent, or ours for a paper HF never sent."""
-    paper, feature = item.paper, item.feature
-    if paper.hf_paper is not None:
-        fields = dict(paper.hf_paper)
-    else:
-        fields = _drop_none(
-            {
-                "id": item.arxiv_id,
-                "authors": [{"name": name, "hidden": False} for name in paper.authors],
-                "publishedAt": hf_timestamp(paper.published_at) if paper.published_at else None,
-                "title": paper.title,
-                "summary": paper.abstract,
-                "upvotes": paper.upvotes - paper.local_upvotes,
-                "ai_summary": paper.ai_summary,
-                "ai_keywords": paper.ai_keywords or None,
-            }
-        )
-        if feature is not None and feature.hf_item is None:
-            fields["submittedOnDailyAt"] = hf_timestamp(feature.submitted_at)
-            submitter = _our_submitter(feature, item.submitter_avatar)
-            if submitter:
-                fields["submittedOnDailyBy"] = submitter
-    fields["id"] = item.arxiv_id
-    fields["dailypapers"] = _local_paper(paper)
+def _our_paper(e: ApiEntry) -> dict[str, Any]:
+    """PaperObject's fields for a paper HF never sent, from our own data."""
+    fields = _drop_none(
+        {
+            "id": e.arxiv_id,
+            "authors": [{"name": name, "hidden": False} for name in e.authors],
+            "publishedAt": hf_timestamp(e.published_at) if e.published_at else None,
+            "title": e.title,
+            "summary": e.abstract,
+            "upvotes": e.imported_upvotes,
+            "ai_summary": e.ai_summary,
+            "ai_keywords": e.ai_keywords or None,
+        }
+    )
+    if e.submitted_at is not None and e.hf_item_json is None:
+        fields["submittedOnDailyAt"] = hf_timestamp(e.submitted_at)
+        submitter = _our_submitter(e)
+        if submitter:
+            fields["submittedOnDailyBy"] = submitter
     return fields
 
 
-def _item_fields(item: ApiItem) -> dict[str, Any]:
-    """HF's item fields as sent, or ours for a feature HF never sent (or no feature)."""
-    paper, feature = item.paper, item.feature
-    local: dict[str, Any] = {"numComments": feature.local_comments if feature else 0}
-    if feature is not None:
-        local["featureDate"] = feature.feature_date.isoformat()
-    if feature is not None and feature.hf_item is not None:
-        fields = dict(feature.hf_item)
-    else:
-        when = feature.submitted_at if feature else paper.published_at
-        fields = _drop_none(
-            {
-                "publishedAt": hf_timestamp(when) if when else None,
-                "title": paper.title,
-                "summary": paper.abstract,
-                "thumbnail": paper.thumbnail_url or "",
-                "numComments": feature.num_comments - feature.local_comments if feature else 0,
-                "submittedBy": _our_submitter(feature, item.submitter_avatar) if feature else None,
-                "isAuthorParticipating": False,
-            }
-        )
-    return {"paper": _paper_fields(item), **fields, "dailypapers": local}
+def _our_item(e: ApiEntry) -> dict[str, Any]:
+    """DailyItem's fields (but `paper`) for a feature HF never sent, or for no feature."""
+    when = e.submitted_at or e.published_at
+    return _drop_none(
+        {
+            "publishedAt": hf_timestamp(when) if when else None,
+            "title": e.title,
+            "summary": e.abstract,
+            "thumbnail": e.thumbnail_url or "",
+            "numComments": e.imported_comments,
+            "submittedBy": _our_submitter(e),
+            "isAuthorParticipating": False,
+        }
+    )
 
 
-def daily_item(item: ApiItem) -> DailyItem:
-    """The `/api/daily_papers` item for an ApiItem."""
-    return DailyItem.model_validate(_item_fields(item))
+def _local_paper(e: ApiEntry) -> str:
+    local = {"upvotes": e.local_upvotes, "codeUrl": e.code_url, "projectUrl": e.project_url}
+    return _member("dailypapers", _drop_none(local))
 
 
-def search_item(result: hf_api.SearchResult) -> SearchItem:
-    """The `/api/papers/search` item for a SearchResult."""
-    fields = _item_fields(result.item)
-    fields["highlightedTitle"] = [{"type": s.type, "text": s.text} for s in result.title]
-    fields["highlightedSummary"] = [{"type": s.type, "text": s.text} for s in result.summary]
-    fields["upvoted"] = False
-    return SearchItem.model_validate(fields)
+def _local_item(e: ApiEntry) -> str:
+    local: dict[str, Any] = {"numComments": e.local_comments}
+    if e.feature_date is not None:
+        local["featureDate"] = e.feature_date.isoformat()
+    return _member("dailypapers", local)
 
 
-def paper_object(item: ApiItem) -> PaperObject:
-    """The paper object alone (`/api/papers` lists them)."""
-    return PaperObject.model_validate(_paper_fields(item))
+def paper_json(e: ApiEntry, *extra: str) -> str:
+    """PaperObject: HF's paper object as sent (ours for papers HF never sent), our values
+    under `dailypapers`, then any extra members."""
+    hf = e.hf_paper_json if e.hf_paper_json is not None else _encode(_our_paper(e))
+    return _object(_members(hf), _local_paper(e), *extra)
 
 
-def paper_detail(detail: hf_api.PaperDetail) -> PaperDetail:
-    """`/api/papers/{id}`: the paper object plus repo links (none here) and comments."""
-    fields = _paper_fields(detail.item)
-    feature = detail.item.feature
-    if feature is not None:
-        hf_item = feature.hf_item or {}
-        fields["numComments"] = hf_item.get(
-            "numComments", feature.num_comments - feature.local_comments
-        )
-    fields |= {
-        "linkedModels": [], "numTotalModels": 0, "linkedDatasets": [], "numTotalDatasets": 0,
-        "linkedSpaces": [], "numTotalSpaces": 0,
-    }  # fmt: skip
+def daily_item_json(e: ApiEntry, *extra: str) -> str:
+    """DailyItem: `paper`, HF's item fields as sent (ours for features HF never sent), our
+    values under `dailypapers`, then any extra members."""
+    hf = e.hf_item_json if e.hf_item_json is not None else _encode(_our_item(e))
+    return _object(f'"paper":{paper_json(e)}', _members(hf), _local_item(e), *extra)
+
+
+def _spans(spans: list[hf_api.Span]) -> list[dict[str, str]]:
+    return [{"type": s.type, "text": s.text} for s in spans]
+
+
+def search_item_json(result: hf_api.SearchResult) -> str:
+    """SearchItem: the item plus highlighted title and summary as spans; `upvoted` is false
+    (the API is anonymous)."""
+    return daily_item_json(
+        result.entry,
+        _member("highlightedTitle", _spans(result.title)),
+        _member("highlightedSummary", _spans(result.summary)),
+        _member("upvoted", False),
+    )
+
+
+_REPO_FIELDS = (
+    "linkedModels", "numTotalModels", "linkedDatasets", "numTotalDatasets",
+    "linkedSpaces", "numTotalSpaces",
+)  # fmt: skip
+_NO_REPOS = ",".join(
+    _member(name, value)
+    for name, value in PaperDetail.model_construct().model_dump(include=set(_REPO_FIELDS)).items()
+)
+
+
+def paper_detail_json(detail: hf_api.PaperDetail) -> str:
+    """PaperDetail: the paper object, HF's comment count of its latest feature, no linked
+    repos (we host none), and with `?field=comments` the comments posted here."""
+    e = detail.entry
+    extra = [_NO_REPOS]
+    if e.feature_date is not None:
+        count = json.loads(e.hf_item_json).get("numComments") if e.hf_item_json else None
+        extra.append(_member("numComments", e.imported_comments if count is None else count))
     if detail.comments is not None:
-        fields["comments"] = [_comment(c) for c in detail.comments]
-    return PaperDetail.model_validate(fields)
+        extra.append(_member("comments", [_comment(c) for c in detail.comments]))
+    return paper_json(e, *extra)
 
 
 def _comment(row: CommentRow) -> dict[str, Any]:
-    name = row.username
-    return {
-        "id": str(row.id),
-        "parentId": str(row.parent_id) if row.parent_id is not None else None,
-        "author": {
-            "name": name,
-            "user": name,
-            "fullname": row.display_name or name,
-            "type": "user",
-        },
-        "createdAt": hf_timestamp(row.created_at),
-        "raw": row.body,
-    }
+    name, fullname = row.username, row.display_name or row.username
+    return _drop_none(
+        {
+            "id": str(row.id),
+            "parentId": str(row.parent_id) if row.parent_id is not None else None,
+            "author": {"name": name, "user": name, "fullname": fullname, "type": "user"},
+            "createdAt": hf_timestamp(row.created_at),
+            "raw": row.body,
+        }
+    )
 
 
-DAILY_LIST: TypeAdapter[list[DailyItem]] = TypeAdapter(list[DailyItem])
-SEARCH_LIST: TypeAdapter[list[SearchItem]] = TypeAdapter(list[SearchItem])
-PAPER_LIST: TypeAdapter[list[PaperObject]] = TypeAdapter(list[PaperObject])
-
-
-def dump(adapter: TypeAdapter[Any], value: Any) -> bytes:
-    """JSON with HF's names (`_id`, not `id_`) and without fields that were never set."""
-    return adapter.dump_json(value, by_alias=True, exclude_unset=True)
+def json_list(items: list[str]) -> bytes:
+    """A JSON array of already-encoded items."""
+    return ("[" + ",".join(items) + "]").encode()
