@@ -33,7 +33,8 @@ def _shots(context: Any, base: str, name: str) -> None:
             page.set_viewport_size({"width": width, "height": height})
             page.emulate_media(color_scheme=scheme)
             page.goto(f"{base}{name[1]}")
-            page.screenshot(path=SCREENSHOTS / f"{name[0]}-{width}-{scheme}.png")
+            full = name[0].startswith("settings")  # the lists are below the form
+            page.screenshot(path=SCREENSHOTS / f"{name[0]}-{width}-{scheme}.png", full_page=full)
             page.close()
 
 
