@@ -14,11 +14,11 @@ import typer
 from rich.table import Table
 
 from dailypapers.cli.common import console, print_json, runtime
-from dailypapers.digest.compose import CADENCES
 from dailypapers.digest.run import RunReport, preview, send_digests
 from dailypapers.errors import InputError
 from dailypapers.periods import parse_date
 from dailypapers.services import subscriptions as service
+from dailypapers.store.subscriptions import CADENCES
 
 digest_app = typer.Typer(help="Send and preview email digests.", no_args_is_help=True)
 subscribers_app = typer.Typer(help="Manage digest subscribers.", no_args_is_help=True)

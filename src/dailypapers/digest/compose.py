@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
 
 import sqlalchemy as sa
 
@@ -22,10 +21,8 @@ from dailypapers.search.fusion import rrf
 from dailypapers.search.searcher import MAX_LIMIT, HybridSearcher
 from dailypapers.services import feed
 from dailypapers.services.search import SearchRequest, search_papers, similar_papers
-from dailypapers.store.subscriptions import Interests, Subscription
+from dailypapers.store.subscriptions import Cadence, Interests, Subscription
 
-Cadence = Literal["daily", "weekly"]
-CADENCES: tuple[Cadence, ...] = ("daily", "weekly")
 Ranking = list[tuple[int, float]]
 LOOKBACK = timedelta(days=28)
 """How long before a period its featured papers were published: 99% of the bundled sample's

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid, parseaddr
 from functools import cache
 
 import css_inline
@@ -16,6 +14,7 @@ import jinja2
 
 from dailypapers.config import Settings
 from dailypapers.digest.compose import Digest
+from dailypapers.mail.messages import base_message, unsubscribe_mailto
 from dailypapers.models import Paper
 from dailypapers.paper_paths import paper_path
 
@@ -117,82 +116,19 @@ def _sections(digest: Digest) -> list[tuple[str, list[Paper]]]:
     return [(name, papers) for name, papers in named if papers]
 
 
-def _unsubscribe_mailto(settings: Settings) -> str:
-    address = settings.list_unsubscribe_mailto or parseaddr(settings.mail_from)[1]
-    return f"mailto:{address}?subject=unsubscribe"
-
-
-def message_id_domain(settings: Settings) -> str:
-    """The domain for Message-IDs: the sender's, so they are unique to this instance."""
-    return parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
-
-
 def digest_message(
     rendered: Rendered, *, to: str, message_id: str, links: Links, settings: Settings
 ) -> Message:
     """A multipart/alternative digest with RFC 2369/8058 one-click unsubscribe headers."""
-    msg = _base_message(
+    msg = base_message(
         MIMEMultipart("alternative"),
         rendered.subject,
         to=to,
         message_id=message_id,
         settings=settings,
     )
-    msg["List-Unsubscribe"] = f"<{links.unsubscribe_url}>, <{_unsubscribe_mailto(settings)}>"
+    msg["List-Unsubscribe"] = f"<{links.unsubscribe_url}>, <{unsubscribe_mailto(settings)}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.attach(MIMEText(rendered.text, "plain", "utf-8"))
     msg.attach(MIMEText(rendered.html, "html", "utf-8"))
     return msg
-
-
-def confirmation_message(
-    *, to: str, confirm_url: str, max_age_days: int, settings: Settings
-) -> Message:
-    """The double opt-in email: one link, nothing else is sent until it is followed."""
-    text = (
-        _environment()
-        .get_template("confirm_email.txt")
-        .render(confirm_url=confirm_url, max_age_days=max_age_days, base_url=settings.base_url)
-    )
-    return _base_message(
-        MIMEText(text, "plain", "utf-8"),
-        "Confirm your Daily Papers subscription",
-        to=to,
-        message_id=make_msgid(domain=message_id_domain(settings)),
-        settings=settings,
-    )
-
-
-def already_subscribed_message(*, to: str, manage_url: str, settings: Settings) -> Message:
-    """Sent when an active address is subscribed again: its settings are not overwritten by
-    a form anyone can fill in; its owner gets the link to change them instead."""
-    text = (
-        _environment()
-        .get_template("already_subscribed_email.txt")
-        .render(manage_url=manage_url, base_url=settings.base_url)
-    )
-    return _base_message(
-        MIMEText(text, "plain", "utf-8"),
-        "Your Daily Papers subscription",
-        to=to,
-        message_id=make_msgid(domain=message_id_domain(settings)),
-        settings=settings,
-    )
-
-
-def _base_message(
-    msg: Message, subject: str, *, to: str, message_id: str, settings: Settings
-) -> Message:
-    """Add the common headers; the classic MIME classes build mail ~3x faster than EmailMessage."""
-    msg["From"] = _header(settings.mail_from)
-    msg["To"] = to
-    msg["Subject"] = _header(subject)
-    msg["Message-ID"] = message_id
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Auto-Submitted"] = "auto-generated"
-    return msg
-
-
-def _header(value: str) -> str:
-    """ASCII as is; anything else RFC 2047-encoded (titles may hold any script)."""
-    return value if value.isascii() else Header(value, "utf-8").encode()

@@ -27,17 +27,17 @@ from dailypapers.digest.render import (
     Links,
     Rendered,
     digest_message,
-    message_id_domain,
     render_digest,
 )
-from dailypapers.digest.smtp import (
+from dailypapers.errors import InputError
+from dailypapers.mail.messages import message_id_domain
+from dailypapers.mail.smtp import (
     Mailer,
     MailerUnavailable,
     PermanentError,
     TransientError,
     UncertainError,
 )
-from dailypapers.errors import InputError
 from dailypapers.runtime import Runtime
 from dailypapers.signing import Signer, TokenClaims
 from dailypapers.store import readers

@@ -13,16 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from dailypapers.digest.compose import CADENCES
-from dailypapers.digest.render import already_subscribed_message, confirmation_message
-from dailypapers.digest.smtp import Mailer, PermanentError, SendError
 from dailypapers.errors import InputError
+from dailypapers.mail.messages import already_subscribed_message, confirmation_message
+from dailypapers.mail.smtp import Mailer, PermanentError, SendError
 from dailypapers.runtime import Runtime
 from dailypapers.signing import InvalidToken, Purpose, Signer, TokenClaims
 from dailypapers.store import subscriptions as store
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
-from dailypapers.store.subscriptions import Interests, Subscription
+from dailypapers.store.subscriptions import CADENCES, Interests, Subscription
 
 __all__ = [
     "Interests",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,6 +18,10 @@ from dailypapers.store.schema import (
     utcnow,
     votes,
 )
+
+Cadence = Literal["daily", "weekly"]
+CADENCES: tuple[Cadence, ...] = ("daily", "weekly")
+"""How often digests go out (the cadence CHECK constraint in schema.py)."""
 
 
 @dataclass(slots=True)
