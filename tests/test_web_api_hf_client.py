@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 
 import hf_sample
 from dailypapers.runtime import Runtime
@@ -128,3 +128,50 @@ def test_errors_under_api_and_markdown_by_accept(hf: HfApi) -> None:
         markdown = httpx.get(url, headers={"Accept": "text/markdown"})
         assert markdown.headers["content-type"].startswith("text/markdown")
         assert markdown.text == hf.read_paper(paper_id)
+
+
+def test_huggingface_hub_own_paper_api_assertions(hf: HfApi) -> None:
+    """huggingface_hub's TestPaperApi (tests/test_hf_api.py), each assertion that does not
+    need huggingface.co's data, run against us with ours in place of theirs."""
+    records = hf_sample.records()
+    day_records = hf_sample.by_feed_date()[DAY]
+    title = " ".join(day_records[0]["paper"]["title"].split())
+    # test_papers_by_query / _with_limit
+    found = list(hf.list_papers(query="diffusion"))
+    assert found and any("Diffusion" in p.title for p in found)
+    assert len(list(hf.list_papers(query="diffusion", limit=2))) == 2
+    # test_get_paper_by_id_success
+    info = hf.paper_info(day_records[0]["paper"]["id"])
+    assert " ".join(info.title.split()) == title
+    # test_get_paper_by_id_returns_linked_repos (lists and counts present; we host no repos)
+    assert info.linked_models == [] and info.num_total_models == 0
+    assert info.linked_datasets == [] and info.num_total_datasets == 0
+    assert info.linked_spaces == []
+    # test_get_paper_by_id_not_found
+    with pytest.raises(HfHubHTTPError) as context:
+        hf.paper_info("1234.56789")
+    assert context.value.response.status_code == 404
+    # test_list_daily_papers_by_date / _invalid_date / _default_date
+    by_date = list(hf.list_daily_papers(date=DAY))
+    assert by_date and hasattr(by_date[0], "id") and hasattr(by_date[0], "title")
+    with pytest.raises(BadRequestError):
+        list(hf.list_daily_papers(date="2025-13-40"))
+    assert list(hf.list_daily_papers())
+    # test_list_daily_papers_week: from the Friday before the week to its Sunday. PaperInfo's
+    # submitted_at is the item's publishedAt, given back as HF sent it; in the mid-2025
+    # records that is the arXiv date, days before the feed day, so 2024's week is used.
+    week = list(hf.list_daily_papers(week="2024-W23"))
+    start = datetime.fromisocalendar(2024, 22, 5).replace(tzinfo=UTC)
+    end = datetime.fromisocalendar(2024, 23, 7).replace(tzinfo=UTC)
+    assert week and all(start <= p.submitted_at <= end for p in (week[0], week[-1]))
+    # test_list_daily_papers_month: from the last day of the month before to the month's last
+    month = list(hf.list_daily_papers(month="2024-06"))
+    start, end = datetime(2024, 5, 31, tzinfo=UTC), datetime(2024, 6, 30, tzinfo=UTC)
+    assert month and all(start <= p.submitted_at <= end for p in (month[0], month[-1]))
+    # test_daily_papers_submitter
+    submitter = next(r["submittedBy"] for r in records if r.get("submittedBy"))
+    theirs = list(hf.list_daily_papers(submitter=submitter["name"]))
+    assert theirs and theirs[0].submitted_by.fullname == submitter["fullname"]
+    # test_daily_papers_p / _limit
+    assert list(hf.list_daily_papers(date=DAY, p=100)) == []
+    assert len(list(hf.list_daily_papers(limit=10))) == 10

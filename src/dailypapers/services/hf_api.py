@@ -2,13 +2,13 @@
 
 Routes follow huggingface.co (`/api/daily_papers`, `/api/papers/{id}`, `/api/papers/search`,
 `/api/papers`, `/api/arxiv/{id}/repos`, `/papers/{id}.md`). This module returns typed
-objects (`ApiItem`, `ApiPaper`, `SearchResult`, pages of them); `web.api_schemas` maps them
-to the one set of response models. HF's own JSON, kept whole at import (`Paper.hf_paper`,
-`FeedEntry.hf_item`), is given back as it was sent; what is ours (votes and comments cast
-here, links we found ourselves) is kept apart from it.
+objects (`models.ApiEntry`, `SearchResult`, `PaperDetail`, pages of them); `web.api_schemas`
+maps them to the one set of response models. HF's own JSON, kept whole at import, travels as
+stored text (`ApiEntry.hf_paper_json`, `.hf_item_json`) and is given back as it was sent;
+what is ours (votes and comments cast here, links we found ourselves) is kept apart from it.
 
 Only papers with an arXiv id appear here: HF's ids are arXiv ids, and an internal number in
-their place would look like one to clients (see docs/api.md).
+their place would look like one to clients (see docs/hf-api.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -35,7 +35,6 @@ from dailypapers.store.community import CommentRow, list_comments
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv
 
 Sort = Literal["publishedAt", "trending"]
-Avatars = Mapping[str, str | None]
 
 DEFAULT_LIMIT = 50
 MAX_DAILY_LIMIT = 100
