@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dailypapers.config import load_settings
 from dailypapers.errors import InputError
+from dailypapers.models import SearchFilters
 from dailypapers.runtime import Runtime
 from dailypapers.search.embedder import Embedder, load_embedder, model_id_for
 from dailypapers.search.searcher import Fusion, HybridSearcher
@@ -49,10 +50,9 @@ def test_keywords_and_syntax(store: Runtime) -> None:
 
 def test_filters_given_apart_and_browsing_without_text(store: Runtime) -> None:
     s = store.searcher
-    assert _arxiv_ids(s, "transformer attention", has_code=True, categories=["cs.CL"]) == [
-        "1706.03762"
-    ]
-    page = s.search("", categories=["cs.CV"], sort="date")
+    code_in_cl = SearchFilters(has_code=True, categories=("cs.CL",))
+    assert _arxiv_ids(s, "transformer attention", filters=code_in_cl) == ["1706.03762"]
+    page = s.search("", filters=SearchFilters(categories=("cs.CV",)), sort="date")
     assert [h.paper.arxiv_id for h in page.hits] == ["9912.00001", "1512.03385"]
     assert page.total == 2
     assert s.search("").hits == []

@@ -156,3 +156,10 @@ def test_similar_papers_appear_once_vectors_exist(
 def test_no_similar_section_without_vectors(client: TestClient) -> None:
     html = client.get("/papers/1512.03385").text
     assert "Deep Residual Learning" in html and "Similar papers" not in html
+
+
+def test_every_sort_has_a_label_on_the_search_page() -> None:
+    from dailypapers.models import SEARCH_SORTS
+    from dailypapers.web.pages import SORT_LABELS
+
+    assert tuple(SORT_LABELS) == SEARCH_SORTS

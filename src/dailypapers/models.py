@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 HfJson = dict[str, Any]
 """A JSON object exactly as Hugging Face sent it (kept whole, unknown fields included)."""
@@ -173,6 +173,11 @@ class ApiEntry:
     submitter_name: str | None = None
     submitter_avatar: str | None = None
     authors: list[str] = field(default_factory=list)
+
+
+SearchSort = Literal["relevance", "date", "upvotes"]
+"""The orders of search results: fused relevance, newest first, most upvoted first."""
+SEARCH_SORTS: tuple[SearchSort, ...] = get_args(SearchSort)
 
 
 @dataclass(frozen=True, slots=True)

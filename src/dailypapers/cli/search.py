@@ -12,7 +12,7 @@ from rich.table import Table
 
 from dailypapers.cli.common import console, print_json, runtime
 from dailypapers.errors import InputError
-from dailypapers.models import SearchHit
+from dailypapers.models import SearchFilters, SearchHit
 from dailypapers.periods import parse_date
 from dailypapers.runtime import Runtime
 from dailypapers.search.embed_cache import CachedEmbedder
@@ -43,7 +43,8 @@ def search(
         raise InputError("empty query: give some words to search for")
     start = parse_date(since) if since else None
     with runtime() as rt:
-        page = rt.searcher.search(query, limit=limit, since=start, categories=cat or ())
+        filters = SearchFilters(since=start, categories=tuple(cat or ()))
+        page = rt.searcher.search(query, limit=limit, filters=filters)
     _show(page.hits, as_json=as_json, title=f"{query} ({page.total} candidates)")
 
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
-from dailypapers.models import Paper
+from dailypapers.models import Paper, SearchFilters
 from dailypapers.search.fusion import rrf
 from dailypapers.search.searcher import MAX_LIMIT, HybridSearcher
 from dailypapers.services import feed
@@ -88,9 +88,8 @@ class InterestRanker:
         self.period = period
         self.candidates = list(candidates)
         self._by_id = {c.paper.id: c for c in self.candidates}
-        self._window = SearchRequest(
-            since=period.start - LOOKBACK, until=period.end, featured_only=True, per_page=MAX_LIMIT
-        )
+        window = SearchFilters(since=period.start - LOOKBACK, until=period.end, featured_only=True)
+        self._window = SearchRequest(filters=window, per_page=MAX_LIMIT)
         self._cache: dict[tuple[str, str | int], Ranking] = {}
 
     def rank(self, interests: Interests, upvoted: Sequence[int] = ()) -> list[Candidate]:
@@ -108,7 +107,8 @@ class InterestRanker:
         )
 
     def _category(self, name: str) -> Ranking:
-        request = replace(self._window, categories=(name,), sort="upvotes")
+        filters = replace(self._window.filters, categories=(name,))
+        request = replace(self._window, filters=filters, sort="upvotes")
         return self._cached(("category", name), lambda: self._search(request))
 
     def _liked(self, paper_id: int) -> Ranking:

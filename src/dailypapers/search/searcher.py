@@ -9,7 +9,7 @@ absent from every result, whichever leg found it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +21,8 @@ import numpy as np
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
-from dailypapers.models import Paper, SearchFilters, SearchHit, SearchPage
+from dailypapers.models import SEARCH_SORTS, Paper, SearchFilters, SearchHit, SearchPage
+from dailypapers.models import SearchSort as Sort
 from dailypapers.search.dense import DenseIndex, dense_index_for
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.fusion import convex, rrf
@@ -31,7 +32,6 @@ from dailypapers.search.snippets import highlight, query_stems, snippet
 from dailypapers.store import search as store
 from dailypapers.store.papers import get_papers
 
-Sort = Literal["relevance", "date", "upvotes"]
 Ranking = list[tuple[int, float]]
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
@@ -105,32 +105,18 @@ class HybridSearcher:
         *,
         limit: int = 20,
         offset: int = 0,
-        since: date | None = None,
-        until: date | None = None,
-        categories: Sequence[str] = (),
-        author: str | None = None,
-        has_code: bool = False,
-        featured_only: bool = False,
+        filters: SearchFilters | None = None,
         sort: Sort = "relevance",
     ) -> SearchPage:
-        """A page of results for the search box text plus structured filters.
+        """A page of results for the search box text plus structured filters (which add to
+        any ``cat:``/``author:``/``year:`` typed in the text).
 
         Raises InputError (one readable line) for a bad page, sort or ``year:`` filter; any
         other text, however odd, is searched as words.
         """
         _check_page(limit, offset, sort)
         parsed = parse_query(_valid_unicode(query))
-        filters = _merge_filters(
-            parsed,
-            SearchFilters(
-                since=since,
-                until=until,
-                categories=tuple(categories),
-                authors=(author,) if author else (),
-                has_code=has_code,
-                featured_only=featured_only,
-            ),
-        )
+        filters = _merge_filters(parsed, filters or SearchFilters())
         if parsed.is_empty:
             return self._browse(filters, sort=sort, limit=limit, offset=offset)
         ranked = self.rank(parsed, filters, depth=max(MIN_DEPTH, offset + limit))
@@ -259,8 +245,8 @@ def _check_page(limit: int, offset: int, sort: str) -> None:
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     if not 0 <= offset <= MAX_OFFSET:
         raise InputError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
-    if sort not in ("relevance", "date", "upvotes"):
-        raise InputError(f"sort must be relevance, date or upvotes, got {sort!r}")
+    if sort not in SEARCH_SORTS:
+        raise InputError(f"sort must be {', '.join(SEARCH_SORTS)}, got {sort!r}")
 
 
 def _merge_filters(query: Query, given: SearchFilters) -> SearchFilters:

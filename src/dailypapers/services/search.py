@@ -6,16 +6,11 @@ model loads on the first query that needs it) and never touch indexes or SQL the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from dataclasses import dataclass, field
 
 from dailypapers.errors import InputError
-from dailypapers.models import Paper, SearchPage
+from dailypapers.models import Paper, SearchFilters, SearchPage, SearchSort
 from dailypapers.search.searcher import HybridSearcher
-
-Sort = Literal["relevance", "date", "upvotes"]
-
 
 PER_PAGE = 20
 
@@ -23,16 +18,12 @@ PER_PAGE = 20
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
     """What the search page asks for: the search box text, the filters beside it (which add
-    to any ``cat:``/``author:``/``year:`` typed in the text), the order and a 1-based page."""
+    to any ``cat:``/``author:``/``year:`` typed in the text), the order and a 1-based page.
+    The filters travel as one object down to the searcher."""
 
     query: str = ""
-    since: date | None = None
-    until: date | None = None
-    categories: tuple[str, ...] = ()
-    author: str | None = None
-    has_code: bool = False
-    featured_only: bool = False
-    sort: Sort = "relevance"
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: SearchSort = "relevance"
     page: int = 1
     per_page: int = PER_PAGE
 
@@ -44,8 +35,7 @@ class SearchRequest:
     @property
     def narrowed(self) -> bool:
         """Whether any filter or a non-default order is set (the page then shows them open)."""
-        filters = (self.since, self.until, self.categories, self.author, self.has_code)
-        return any(filters) or self.featured_only or self.sort != "relevance"
+        return self.filters.active or self.sort != "relevance"
 
     @property
     def is_blank(self) -> bool:
@@ -62,12 +52,7 @@ def search_papers(searcher: HybridSearcher, request: SearchRequest) -> SearchPag
         request.query,
         limit=request.per_page,
         offset=request.offset,
-        since=request.since,
-        until=request.until,
-        categories=request.categories,
-        author=request.author,
-        has_code=request.has_code,
-        featured_only=request.featured_only,
+        filters=request.filters,
         sort=request.sort,
     )
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
-from dailypapers.models import Paper
+from dailypapers.models import Paper, SearchFilters, SearchSort
 from dailypapers.paper_paths import paper_path
 from dailypapers.periods import PERIOD_KINDS, Period, containing, parse_date, parse_period
 from dailypapers.services import community, foryou, papers, submissions, subscriptions
@@ -324,6 +324,14 @@ def decide_claim(
     return _back("/claims")
 
 
+SORT_LABELS: dict[SearchSort, str] = {
+    "relevance": "Relevance",
+    "date": "Newest",
+    "upvotes": "Most upvoted",
+}
+"""The search page's names for the orders (the values are models.SEARCH_SORTS)."""
+
+
 class SearchForm(BaseModel):
     """The search page's query parameters as the form sends them (empty fields as "")."""
 
@@ -334,19 +342,23 @@ class SearchForm(BaseModel):
     author: str = ""
     code: bool = False
     featured: bool = False
-    sort: search_service.Sort = "relevance"
+    sort: SearchSort = "relevance"
     page: int = 1
 
     def request(self) -> search_service.SearchRequest:
         """The service's request; InputError for a date that cannot be read."""
-        return search_service.SearchRequest(
-            query=self.q,
+        author = self.author.strip()
+        filters = SearchFilters(
             since=parse_date(self.since) if self.since.strip() else None,
             until=parse_date(self.until) if self.until.strip() else None,
             categories=tuple(form_list(self.cat.replace(" ", ","))),
-            author=self.author.strip() or None,
+            authors=(author,) if author else (),
             has_code=self.code,
             featured_only=self.featured,
+        )
+        return search_service.SearchRequest(
+            query=self.q,
+            filters=filters,
             sort=self.sort,
             page=self.page,
         )
@@ -360,8 +372,10 @@ def search(request: Request, searcher: Searcher, form: Annotated[SearchForm, Que
         wanted = form.request()
         found = search_service.search_papers(searcher, wanted)
     except InputError as exc:
-        return render(request, "search.html", status_code=400, form=form, error=str(exc))
-    return render(request, "search.html", form=form, wanted=wanted, found=found)
+        return render(
+            request, "search.html", status_code=400, form=form, sorts=SORT_LABELS, error=str(exc)
+        )
+    return render(request, "search.html", form=form, sorts=SORT_LABELS, wanted=wanted, found=found)
 
 
 @router.get("/submit")
