@@ -57,6 +57,8 @@ def test_for_you_learns_explains_and_forgets(live_server: LiveServer, browser: A
     assert reasons and not page.locator(".notice", has_text="don't know").count()
     assert any("whom you follow" in r for r in reasons)
     assert any("Matches your topic “video generation”" in r for r in reasons)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _shots(reader, base, ("for-you", MONTH))  # as the interests alone rank it
 
     first = page.locator(".card").first
     first.get_by_role("button", name="Read later").click()
@@ -72,8 +74,7 @@ def test_for_you_learns_explains_and_forgets(live_server: LiveServer, browser: A
     after = _titles(page)
     assert before[1] not in after and after[0] == before[0]
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    _shots(reader, base, ("for-you", MONTH))
+    _shots(reader, base, ("for-you-after-marks", MONTH))
     _shots(reader, base, ("settings-reading", "/settings/reading"))
 
     no_js = browser.new_context(java_script_enabled=False, storage_state=reader.storage_state())
