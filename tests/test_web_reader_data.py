@@ -81,3 +81,23 @@ def test_feed_filters_hide_papers_from_the_signed_in_readers_feed(
     c.post("/settings/reading", data={"csrf_token": token, "exclude_keywords": word})
     after = c.get("/").text
     assert title not in after and "hidden by" in after
+
+
+def test_a_collection_and_a_search_export_too(
+    client: tuple[TestClient, dict[str, int], Runtime],
+) -> None:
+    from dailypapers.services import collections
+
+    c, ids, rt = client
+    sign_up(c, "fay")
+    fay = accounts.find_user(rt.engine, "fay")
+    assert fay is not None
+    pid = ids["Diffusion Models Are Great"]
+    private = collections.create(rt.engine, fay.id, name="Mine", paper_id=pid)
+    ris = c.get(f"/export/collection/{private.id}.ris")
+    assert ris.status_code == 200 and "TI  - Diffusion Models Are Great" in ris.text
+    c.cookies.clear()  # signed out: a private collection is not there
+    assert c.get(f"/export/collection/{private.id}.ris").status_code == 404
+    bib = c.get("/export/search.bib", params={"q": "diffusion"})
+    assert bib.status_code == 200 and "Diffusion Models Are Great" in bib.text
+    assert c.get("/export/search.bib").status_code == 400
