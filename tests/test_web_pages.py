@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -16,10 +17,12 @@ from dailypapers.errors import ConfigError
 from dailypapers.ingest.loader import load
 from dailypapers.models import Parsed
 from dailypapers.runtime import Runtime
+from dailypapers.services import accounts, community
 from dailypapers.services.trending import FORMULA as TRENDING_FORMULA
+from dailypapers.store.community import add_vote
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
-from dailypapers.store.papers import upsert_papers
+from dailypapers.store.papers import paper_id_for_arxiv, upsert_papers
 from dailypapers.store.schema import papers
 from dailypapers.store.users import ensure_submitters
 from dailypapers.web.app import create_app
@@ -215,3 +218,31 @@ def test_an_empty_day_is_a_normal_page_and_long_periods_are_paged(
     assert "May paper 44" in first and "May paper 0<" not in first
     second = client.get("/papers/month/2024-05", params={"page": 2}).text
     assert "May paper 0<" in second and "May paper 44" not in second and 'start="31"' in second
+
+
+def test_counts_add_up_and_profiles_page_through_everything(
+    client: TestClient, rt: Runtime
+) -> None:
+    with transaction(rt.engine) as conn:  # Hugging Face had 12 comments on it
+        diffusion = paper_id_for_arxiv(conn, "2406.00001")
+        assert diffusion is not None
+        feat = replace(web_helpers.SEED[0].feature, num_comments=12)  # type: ignore[arg-type]
+        upsert_features(conn, [(diffusion, feat)], submitter_ids=ensure_submitters(conn, [feat]))
+    ada = accounts.create_account(rt.engine, "ada", email=None, password="a-long-password")
+    community.add_comment(rt.engine, user_id=ada.id, paper_id=diffusion, body="Seen here.")
+    hidden = community.add_comment(rt.engine, user_id=ada.id, paper_id=diffusion, body="spam")
+    community.hide_comment(rt.engine, hidden.id)
+    card = client.get("/").text.split("Diffusion Models Are Great")[1].split("</article>")[0]
+    assert "1 comment<" in card and "12 on Hugging Face" in card  # never "13 comments"
+    page = client.get("/papers/2406.00001").text
+    assert page.count('class="comment"') == 1 and "12 on" in page and "spam" not in page
+
+    many = [web_helpers.paper(f"2405.{i:05d}", f"Voted {i}", day=None) for i in range(55)]
+    with transaction(rt.engine) as conn:
+        for pid in upsert_papers(conn, many).paper_ids:
+            add_vote(conn, ada.id, pid)
+    first = client.get("/u/ada").text
+    assert "Page 1 of 2" in first and 'id="upvoted"' in first and "upvoted <time" in first
+    second = client.get("/u/ada", params={"upvoted": 2}).text
+    shown = {t for t in re.findall(r">(Voted \d+)<", first + second)}
+    assert len(shown) == 55  # no cap: every vote is on one of the pages
