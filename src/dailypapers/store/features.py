@@ -268,6 +268,12 @@ def first_feature_dates(conn: sa.Connection, paper_ids: Collection[int]) -> dict
 # submitter. Only papers with an arXiv id are read (HF's ids are arXiv ids); authors only
 # for papers HF never sent.
 
+def _json_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str | None]:
+    """A JSON column as text, SQL NULL when absent: SQLAlchemy writes a Python None into a
+    JSON column as the JSON text `null`, which must read as "HF sent nothing" too."""
+    return sa.func.nullif(sa.cast(column, sa.Text), "null")
+
+
 _LOCAL_VOTES = (
     sa.select(sa.func.count()).where(votes.c.paper_id == papers_table.c.id).scalar_subquery()
 )
@@ -279,7 +285,7 @@ _LOCAL_COMMENTS = (
 _COLUMNS = (
     papers_table.c.id.label("paper_id"),
     papers_table.c.arxiv_id,
-    sa.cast(papers_table.c.hf_paper, sa.Text).label("hf_paper_json"),
+    _json_text(papers_table.c.hf_paper).label("hf_paper_json"),
     papers_table.c.title,
     papers_table.c.abstract,
     papers_table.c.published_at,
@@ -292,7 +298,7 @@ _COLUMNS = (
     _LOCAL_VOTES.label("local_upvotes"),
     features.c.feature_date,
     features.c.submitted_at,
-    sa.cast(features.c.hf_item, sa.Text).label("hf_item_json"),
+    _json_text(features.c.hf_item).label("hf_item_json"),
     features.c.imported_comments,
     _LOCAL_COMMENTS.label("local_comments"),
     users.c.username.label("submitted_by"),
