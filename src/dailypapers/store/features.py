@@ -268,6 +268,7 @@ def first_feature_dates(conn: sa.Connection, paper_ids: Collection[int]) -> dict
 # submitter. Only papers with an arXiv id are read (HF's ids are arXiv ids); authors only
 # for papers HF never sent.
 
+
 def _json_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str | None]:
     """A JSON column as text, SQL NULL when absent: SQLAlchemy writes a Python None into a
     JSON column as the JSON text `null`, which must read as "HF sent nothing" too."""
