@@ -56,7 +56,7 @@ def test_featuring_an_old_paper_again_does_not_make_it_trend(rt: Runtime) -> Non
     # Ranking any span (the API's `week` + `sort=trending`) also ages it from its first day.
     week = (date(2024, 6, 17), date(2024, 6, 23))
     query = hf_api.DailyQuery(span=week, sort="trending", today=today)
-    assert [i.paper.title for i in hf_api.daily_papers(rt.engine, query).items] == ["Older Paper"]
+    assert [i.title for i in hf_api.daily_papers(rt.engine, query).items] == ["Older Paper"]
     ranked = trending.rank(rt.engine, feed.featured(rt.engine, *week), today=today)
     assert [(t.entry.paper.title, t.age_days) for t in ranked] == [("Older Paper", 19)]
 
