@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.errors import Forbidden, InputError
+from dailypapers.errors import Forbidden, InputError, NotFound
 from dailypapers.runtime import Runtime
 from dailypapers.services import accounts, collections
-from dailypapers.services.papers import NotFound
 from dailypapers.store.users import User
 from web_helpers import seed
 

@@ -67,7 +67,7 @@ def test_html_and_text_parts_carry_the_same_papers_and_links() -> None:
 @pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (390, "light"), (390, "dark")])
 def test_screenshot_digest(browser: Any, width: int, scheme: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    links = Links(settings.base_url, f"{settings.base_url}/m", f"{settings.base_url}/u")
+    links = Links(settings.public_url, f"{settings.public_url}/m", f"{settings.public_url}/u")
     html = tmp_path / "digest.html"
     html.write_text(render_digest(sample_digest(), links).html, encoding="utf-8")
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services import subscriptions as svc
 from dailypapers.signing import Signer, TokenClaims
 from dailypapers.web.app import create_app
-from digest_helpers import link, mail_server, path_of
+from digest_helpers import BASE_URL, link, mail_server, path_of
 from smtp_server import Recorder
 
 
@@ -30,7 +30,7 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt)) as c:
+    with TestClient(create_app(rt), base_url=BASE_URL) as c:  # the only host it answers
         yield c
 
 

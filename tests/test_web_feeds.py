@@ -15,7 +15,7 @@ from dailypapers.services import feed
 from dailypapers.services import trending as trending_service
 from dailypapers.web.app import create_app
 
-BASE = "http://testserver"
+BASE = "https://papers.example.org"
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def client(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]
     """The whole app on the sample records."""
     hf_sample.load(rt)
     hf_sample.set_secret_key(rt, monkeypatch)
+    monkeypatch.setattr(rt.settings, "base_url", BASE)
     with TestClient(create_app(rt), base_url=BASE) as test_client:
         yield test_client
 

@@ -19,6 +19,7 @@ from dailypapers.models import Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import accounts, community
 from dailypapers.services.trending import FORMULA as TRENDING_FORMULA
+from dailypapers.signing import resolve_secret_key
 from dailypapers.store.community import add_vote
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
@@ -26,7 +27,6 @@ from dailypapers.store.papers import paper_id_for_arxiv, upsert_papers
 from dailypapers.store.schema import papers
 from dailypapers.store.users import ensure_submitters
 from dailypapers.web.app import create_app
-from dailypapers.web.security import resolve_secret_key
 from web_helpers import paper, seed, with_secret
 
 

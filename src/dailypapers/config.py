@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -140,6 +141,12 @@ class Settings(BaseSettings):
         "2 per core up to 8 on PostgreSQL. Rate limits are counted in the database, so they "
         "hold across workers; each worker keeps its own anonymous page cache (5 s).",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted (forms); a larger one is refused with 413 "
+        "before it is read, whether its size is announced or it is sent in chunks.",
+    )
     cookie_secure: bool = Field(
         default=False, description="Mark the session cookie Secure (set when served over HTTPS)."
     )
@@ -156,11 +163,14 @@ class Settings(BaseSettings):
         default=10, ge=0, description="Paper submissions per user per minute (0: no limit)."
     )
 
-    base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public URL of this instance, used for links in emails (confirm, "
-        "manage, unsubscribe, papers) and, when set, for the canonical and share (OpenGraph) "
-        "links of pages; unset, pages use the address they were asked on.",
+    base_url: str | None = Field(
+        default=None,
+        description="Public URL of this instance (e.g. https://papers.example.org): every "
+        "absolute link in emails and feeds is built on it, and when it is set, requests for "
+        "any other host name are refused (400), so a forged Host header can neither reach "
+        "the site nor put its host into a link; pages' canonical and share (OpenGraph) links "
+        "use it too. Empty: http://HOST:PORT in emails and feeds, the address asked on in "
+        "pages, and any host is answered.",
     )
     mail_from: str = Field(
         default="Daily Papers <dailypapers@localhost>",
@@ -265,6 +275,17 @@ class Settings(BaseSettings):
         "move to another within about this long plus a renewal.",
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, value: str | None) -> str | None:
+        """Links are built on it, so it must be an absolute http(s) URL with a host."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://papers.example.org")
+        return value.strip()
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -280,6 +301,11 @@ class Settings(BaseSettings):
         if path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
         return tuple(sources)
+
+    @property
+    def public_url(self) -> str:
+        """Where this instance is reached, without a trailing slash: BASE_URL or HOST:PORT."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,6 +9,10 @@ class InputError(DailyPapersError):
     """Bad input (file, feed, query, date); the message names the place."""
 
 
+class NotFound(InputError):
+    """The paper, date or user asked for does not exist (the web layer answers 404)."""
+
+
 class SourceError(DailyPapersError):
     """An external source (arXiv, a file) could not be read at all."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from dailypapers.errors import InputError
@@ -14,12 +14,24 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+FIRST_YEAR, LAST_YEAR = 2, 9998
+"""Years a date may name here: the day, week or month before or after any of them exists
+too, so pages and queries can step to neighbours without leaving the calendar."""
+
+
 def parse_date(text: str) -> date:
     """A YYYY-MM-DD date."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"invalid date {text!r}: expected YYYY-MM-DD") from None
+    return _in_range(day, text)
+
+
+def _in_range(day: date, text: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InputError(f"{text!r} is out of range: years {FIRST_YEAR} to {LAST_YEAR} only")
+    return day
 
 
 def week_range(text: str) -> tuple[date, date]:
@@ -28,10 +40,10 @@ def week_range(text: str) -> tuple[date, date]:
     if not m:
         raise InputError(f"invalid week {text!r}: expected YYYY-Www, e.g. 2024-W07")
     try:
-        start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        start = _in_range(date.fromisocalendar(int(m[1]), int(m[2]), 1), text)
     except ValueError as exc:
         raise InputError(f"invalid week {text!r}: {exc}") from None
-    return start, start + timedelta(days=6)
+    return start, _in_range(start + timedelta(days=6), text)
 
 
 def month_range(text: str) -> tuple[date, date]:
@@ -40,7 +52,14 @@ def month_range(text: str) -> tuple[date, date]:
     if not m or not 1 <= int(m[2]) <= 12:
         raise InputError(f"invalid month {text!r}: expected YYYY-MM, e.g. 2024-07")
     year, month = int(m[1]), int(m[2])
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    start = _in_range(date(year, month, 1), text)
+    return start, date(year, month, calendar.monthrange(year, month)[1])
+
+
+def latest_feature_day(today: date | None = None) -> date:
+    """The last date a paper may be featured on: tomorrow (time zones ahead of UTC), never
+    further, so that a mistyped or hostile date such as 9999-12-31 cannot pin the home page."""
+    return (today or datetime.now(UTC).date()) + timedelta(days=1)
 
 
 def iso_week(day: date) -> str:

@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for email links (confirm, manage, unsubscribe).
+"""The instance secret, and signed, expiring tokens for email links (confirm, manage,
+unsubscribe).
 
 Each kind of link is signed with its own salt, so a manage or unsubscribe token can never
 be replayed as a confirmation and vice versa. Tokens carry the subscription id and its
@@ -17,10 +18,12 @@ from typing import Literal
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dailypapers.config import Settings
-from dailypapers.errors import InputError
+from dailypapers.errors import ConfigError, InputError
 
 Purpose = Literal["confirm", "manage", "unsubscribe"]
 SECRET_FILE = "secret_key"
+MIN_SECRET = 32
+_UNSAFE_SECRETS = {"changeme", "change-me", "secret", "dev", "development", "test"}
 
 
 class InvalidToken(InputError):
@@ -35,25 +38,44 @@ class TokenClaims:
     version: int
 
 
-def secret_key(settings: Settings) -> str:
-    """SECRET_KEY, or the one persisted in DATA_DIR/secret_key (created on first use)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / SECRET_FILE
-    if not path.exists():
-        _create_secret(path)
-    return path.read_text().strip()
+def resolve_secret_key(settings: Settings) -> str:
+    """The instance secret: the configured one, or (SQLite only) one generated once and kept
+    in DATA_DIR/secret_key.
+
+    This one secret signs session cookies, CSRF tokens and email links, so every user of it
+    comes here. A server database means a real deployment, possibly on several hosts, so
+    there the secret must be set explicitly; an empty, short or placeholder secret is always
+    refused, wherever it comes from.
+    """
+    if settings.secret_key is not None:
+        return _checked(settings.secret_key)
+    if not settings.resolved_database_url.startswith("sqlite"):
+        raise ConfigError(
+            "DAILYPAPERS_SECRET_KEY is required with a server database: set it to a random "
+            f"string of at least {MIN_SECRET} characters (e.g. `openssl rand -hex 32`)"
+        )
+    return _persisted_secret(settings.data_dir / SECRET_FILE)
 
 
-def _create_secret(path: Path) -> None:
-    """Write a fresh secret readable by the owner only; a concurrent creator wins the race."""
+def _checked(secret: str) -> str:
+    if len(secret) < MIN_SECRET or secret.strip().lower() in _UNSAFE_SECRETS:
+        raise ConfigError(
+            f"DAILYPAPERS_SECRET_KEY is unsafe: use a random string of at least {MIN_SECRET} "
+            "characters (e.g. `openssl rand -hex 32`)"
+        )
+    return secret
+
+
+def _persisted_secret(path: Path) -> str:
+    """Read the secret file, creating it (mode 0600, O_EXCL so concurrent starts agree)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return _checked(path.read_text().strip())
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 class Signer:
@@ -67,7 +89,7 @@ class Signer:
     def from_settings(cls, settings: Settings) -> Signer:
         """A signer with the instance secret and the configured confirmation window."""
         return cls(
-            secret_key(settings),
+            resolve_secret_key(settings),
             confirm_max_age=timedelta(days=settings.confirm_max_age_days),
         )
 

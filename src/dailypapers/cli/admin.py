@@ -22,7 +22,7 @@ from dailypapers.search.sync import BackgroundSync
 from dailypapers.services import accounts, leases, subscriptions
 from dailypapers.services.leases import LeaseKeeper
 from dailypapers.services.sync import SyncScheduler, parse_sources
-from dailypapers.web.security import resolve_secret_key
+from dailypapers.signing import resolve_secret_key
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 

@@ -120,7 +120,7 @@ class DigestBuilder:
 
     def links(self, sub: Subscription) -> Links:
         """Signed manage and unsubscribe links for the subscriber."""
-        base = self.rt.settings.base_url.rstrip("/")
+        base = self.rt.settings.public_url
         claims = TokenClaims(sub.id, sub.token_version)
         return Links(
             base_url=base,

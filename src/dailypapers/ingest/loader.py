@@ -8,13 +8,14 @@ converges on the same final state without duplicates.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.ingest.detect import READERS, detect_format
-from dailypapers.ingest.normalize import finish
+from dailypapers.ingest.normalize import checked, finish
 from dailypapers.ingest.source import open_text
 from dailypapers.models import ImportReport, Parsed, Rejection, SourceItem
 from dailypapers.store import generations
@@ -37,7 +38,10 @@ def load(
     """Import every item; rejections are reported (or, with `strict`, stop the import)."""
     report = ImportReport()
     batch: list[Parsed] = []
+    today = datetime.now(UTC).date()
     for item in items:
+        if isinstance(item, Parsed):
+            item = _prepared(item, today)
         if isinstance(item, Rejection):
             if strict:
                 report.merge(_write(engine, batch))
@@ -54,12 +58,55 @@ def load(
     return report
 
 
+def _prepared(item: Parsed, today: date) -> Parsed | Rejection:
+    """The record with its links filled and checked for the store, or why it cannot be."""
+    try:
+        return Parsed(item.location, checked(finish(item.record), today=today))
+    except ValueError as exc:
+        return Rejection(item.location, str(exc))
+
+
 def _write(engine: sa.Engine, batch: list[Parsed]) -> ImportReport:
+    """Write one batch in one transaction; if the database refuses it, write its records one
+    by one, so that only the record it refuses is rejected (with the database's one-line
+    reason, never the batch's parameters)."""
+    try:
+        return _write_batch(engine, batch)
+    except (sa.exc.StatementError, OverflowError) as exc:
+        if not _record_fault(exc):
+            raise
+    report = ImportReport()
+    for parsed in batch:
+        try:
+            report.merge(_write_batch(engine, [parsed]))
+        except (sa.exc.StatementError, OverflowError) as exc:
+            if not _record_fault(exc):
+                raise
+            report.rejected.append(Rejection(parsed.location, db_reason(exc)))
+    return report
+
+
+def _record_fault(exc: sa.exc.StatementError | OverflowError) -> bool:
+    """A failure caused by the data written (a value the driver or a constraint refuses),
+    as opposed to the database being unavailable, locked or read-only."""
+    if isinstance(exc, OverflowError | sa.exc.DataError | sa.exc.IntegrityError):
+        return True
+    return not isinstance(exc, sa.exc.DBAPIError)  # raised while binding a parameter
+
+
+def db_reason(exc: sa.exc.StatementError | OverflowError) -> str:
+    """The first line of the driver's message, without SQLAlchemy's SQL and parameters."""
+    cause = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+    lines = str(cause).strip().splitlines()
+    return f"the database refused it: {lines[0] if lines else type(cause).__name__}"
+
+
+def _write_batch(engine: sa.Engine, batch: list[Parsed]) -> ImportReport:
     """Write one batch in one transaction and classify each record."""
     report = ImportReport()
     if not batch:
         return report
-    records = [finish(p.record) for p in batch]
+    records = [p.record for p in batch]
     with transaction(engine) as conn:
         result = upsert_papers(conn, records)
         featured = [(pid, r.feature) for pid, r in zip(result.paper_ids, records, strict=True)]

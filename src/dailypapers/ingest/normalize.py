@@ -12,7 +12,9 @@ import re
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
-from dailypapers.models import PaperRecord
+from dailypapers.models import FeatureRecord, PaperRecord
+from dailypapers.periods import latest_feature_day
+from dailypapers.safety import MAX_INT, clean_text, http_url
 
 _WS = re.compile(r"\s+")
 # URLs with a scheme, or bare `www.` / `github.com/` / `gitlab.com/` ones. The leading
@@ -57,7 +59,10 @@ def parse_timestamp(text: str) -> datetime:
         parsed = _parse_rfc2822(s)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {text!r}") from None
 
 
 def _parse_rfc2822(text: str) -> datetime:
@@ -150,6 +155,70 @@ def _is_project_url(url: str) -> bool:
     """Anything else worth linking as the project's page (e.g. `*.github.io`)."""
     host = _host(url)
     return host not in _CODE_HOSTS and not host.endswith(_NOT_PROJECT_HOSTS)
+
+
+def checked(record: PaperRecord, *, today: date) -> PaperRecord:
+    """The record as the store may keep it, or ValueError naming the first field it cannot.
+
+    Every source's records pass here, so one rule covers them all: text loses the control
+    characters feeds and PostgreSQL refuse, links must be http(s), counts must fit the store,
+    and a feature may not be dated after `today` + 1 (it would pin the home page for ever).
+    """
+    for name in _LINK_FIELDS:
+        value = getattr(record, name)
+        if value is not None and http_url(value) is None:
+            raise ValueError(f"{name}: only http(s) links are accepted, got {value[:80]!r}")
+    for name in _COUNT_FIELDS:
+        count = getattr(record, name)
+        if count is not None and not 0 <= count <= MAX_INT:
+            raise ValueError(f"{name}: {_short(count)} is not a count between 0 and {MAX_INT}")
+    title = clean_text(record.title).strip()
+    if not title:
+        raise ValueError("title is empty once control characters are removed")
+    return dataclasses.replace(
+        record,
+        title=title,
+        abstract=clean_text(record.abstract),
+        authors=_clean_list(record.authors),
+        categories=_clean_list(record.categories),
+        ai_summary=clean_text(record.ai_summary) if record.ai_summary else None,
+        ai_keywords=_clean_list(record.ai_keywords),
+        feature=_checked_feature(record.feature, today),
+    )
+
+
+_LINK_FIELDS = ("code_url", "project_url", "thumbnail_url")
+_COUNT_FIELDS = ("upvotes", "github_stars", "arxiv_version")
+
+
+def _short(number: int) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:8]}...({len(text)} digits)"
+
+
+def _clean_list(items: list[str]) -> list[str]:
+    return [c for c in (clean_text(i).strip() for i in items) if c]
+
+
+def _checked_feature(feature: FeatureRecord | None, today: date) -> FeatureRecord | None:
+    if feature is None:
+        return None
+    if feature.feature_date > latest_feature_day(today):
+        raise ValueError(f"feature_date {feature.feature_date} is in the future")
+    if not 0 <= feature.num_comments <= MAX_INT:
+        raise ValueError(f"numComments: {_short(feature.num_comments)} is not a count")
+    avatar = feature.submitter_avatar
+    if avatar is not None and http_url(avatar) is None:
+        raise ValueError(f"submitter avatar: only http(s) links are accepted, got {avatar[:80]!r}")
+    return dataclasses.replace(
+        feature,
+        submitted_by=_clean_or_none(feature.submitted_by),
+        submitter_fullname=_clean_or_none(feature.submitter_fullname),
+    )
+
+
+def _clean_or_none(text: str | None) -> str | None:
+    return (clean_text(text).strip() or None) if text else None
 
 
 def finish(record: PaperRecord) -> PaperRecord:

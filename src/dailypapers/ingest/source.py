@@ -25,6 +25,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_CHARS = 8 * 1024 * 1024
 """Longest line (and largest JSON array element) read; longer ones are rejected unread."""
 _CHUNK_CHARS = 64 * 1024
+TOO_DEEP = "JSON nested too deeply to be a paper record"
 
 ByteCallback = Callable[[int], None]
 
@@ -175,6 +176,8 @@ def _json_lines(
             yield location, json.loads(line)
         except json.JSONDecodeError as exc:
             yield Rejection(location, f"invalid JSON ({exc.msg} at column {exc.colno})")
+        except RecursionError:
+            yield Rejection(location, TOO_DEEP)
 
 
 def iter_json_records(stream: TextIO, name: str) -> Iterator[tuple[str, Any] | Rejection]:
@@ -223,6 +226,8 @@ def _decode_first(
     location = f"{name}:{lineno}"
     try:
         yield location, json.loads(line)
+    except RecursionError:
+        yield Rejection(location, TOO_DEEP)
     except json.JSONDecodeError as exc:
         if line.strip() != "{":
             yield Rejection(location, f"invalid JSON ({exc.msg} at column {exc.colno})")
@@ -239,6 +244,8 @@ def _read_document(start: str, stream: TextIO, name: str) -> Any:
         return json.loads(start + rest)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{name}: {TOO_DEEP}") from None
 
 
 def _unwrap_lines(
@@ -299,6 +306,8 @@ def _decode_element(
             return value, buffer[end:]
         except json.JSONDecodeError as exc:
             error = exc.msg
+        except RecursionError:
+            raise InputError(f"{where}: {TOO_DEEP}") from None
         more = stream.read(_CHUNK_CHARS)
         if not more:
             raise InputError(f"{where}: invalid JSON ({error})")

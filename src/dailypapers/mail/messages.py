@@ -44,7 +44,7 @@ def confirmation_message(
     text = (
         _environment()
         .get_template("confirm_email.txt")
-        .render(confirm_url=confirm_url, max_age_days=max_age_days, base_url=settings.base_url)
+        .render(confirm_url=confirm_url, max_age_days=max_age_days, base_url=settings.public_url)
     )
     return base_message(
         MIMEText(text, "plain", "utf-8"),
@@ -61,7 +61,7 @@ def already_subscribed_message(*, to: str, manage_url: str, settings: Settings) 
     text = (
         _environment()
         .get_template("already_subscribed_email.txt")
-        .render(manage_url=manage_url, base_url=settings.base_url)
+        .render(manage_url=manage_url, base_url=settings.public_url)
     )
     return base_message(
         MIMEText(text, "plain", "utf-8"),

@@ -13,9 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from dailypapers.errors import Forbidden, InputError
+from dailypapers.errors import Forbidden, InputError, NotFound
 from dailypapers.models import Paper
-from dailypapers.services.papers import NotFound
 from dailypapers.store import collections as store
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers

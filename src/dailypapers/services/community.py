@@ -14,7 +14,7 @@ import nh3
 import sqlalchemy as sa
 from markdown_it import MarkdownIt
 
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.store import community
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers
@@ -55,6 +55,7 @@ def set_vote(engine: sa.Engine, *, user_id: int, paper_id: int, up: bool) -> Vot
     """Vote or unvote; idempotent, so a double click (even concurrent) counts once."""
     try:
         with transaction(engine) as conn:
+            _require_paper(conn, paper_id)
             if up:
                 community.add_vote(conn, user_id, paper_id)
             else:
@@ -62,6 +63,13 @@ def set_vote(engine: sa.Engine, *, user_id: int, paper_id: int, up: bool) -> Vot
     except sa.exc.IntegrityError:
         pass  # the vote already exists: the UNIQUE constraint did its job
     return vote_state(engine, user_id=user_id, paper_id=paper_id)
+
+
+def _require_paper(conn: sa.Connection, paper_id: int) -> None:
+    """NotFound (a 404) for a paper that does not exist, rather than a foreign-key error
+    (which the vote and claim handlers would take for a duplicate)."""
+    if not get_papers(conn, [paper_id]):
+        raise NotFound(f"no paper with id {paper_id}")
 
 
 def vote_state(engine: sa.Engine, *, user_id: int | None, paper_id: int) -> VoteState:
@@ -109,6 +117,7 @@ def add_comment(engine: sa.Engine, *, user_id: int, paper_id: int, body: str) ->
     if len(text) > MAX_COMMENT:
         raise InputError(f"comment: at most {MAX_COMMENT:,} characters")
     with transaction(engine) as conn:
+        _require_paper(conn, paper_id)
         cid = community.add_comment(conn, paper_id, user_id, text)
         rows = community.list_comments(conn, paper_id, include_hidden=True)
     return next(_to_comment(r) for r in rows if r.id == cid)
@@ -134,6 +143,7 @@ def claim_authorship(engine: sa.Engine, *, user_id: int, paper_id: int) -> str:
     """File a claim (pending until a curator decides); returns the claim's status."""
     try:
         with transaction(engine) as conn:
+            _require_paper(conn, paper_id)
             community.add_claim(conn, user_id, paper_id)
     except sa.exc.IntegrityError:
         pass  # already claimed: keep the existing claim and its status

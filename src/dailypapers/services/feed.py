@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from dailypapers import periods
 from dailypapers.models import FeedEntry
 from dailypapers.store import features, papers, users
 from dailypapers.store.community import count_votes
@@ -19,9 +20,11 @@ def featured(engine: sa.Engine, start: date, end: date) -> list[FeedEntry]:
 
 
 def latest_date(engine: sa.Engine, *, on_or_before: date | None = None) -> date | None:
-    """The latest day that has featured papers."""
+    """The latest day that has featured papers, never after `periods.latest_feature_day`
+    (features stored before that rule, or dated by the database's clock, stay off)."""
+    limit = min(on_or_before or date.max, periods.latest_feature_day())
     with engine.connect() as conn:
-        return features.latest_feature_date(conn, on_or_before=on_or_before)
+        return features.latest_feature_date(conn, on_or_before=limit)
 
 
 def counts(engine: sa.Engine) -> dict[str, int]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from dailypapers.errors import InputError
+from dailypapers.errors import NotFound
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.paper_paths import slug_key
 from dailypapers.periods import Period, containing
@@ -19,10 +19,6 @@ from dailypapers.store.papers import get_papers, paper_for_title_key, paper_id_f
 from dailypapers.store.users import User
 
 SIMILAR_PAPERS = 5
-
-
-class NotFound(InputError):
-    """The paper, date or user asked for does not exist (the web layer answers 404)."""
 
 
 @dataclass(slots=True)

@@ -79,9 +79,7 @@ def _clean_list(items: list[str], what: str) -> list[str]:
     return cleaned
 
 
-def subscribe(
-    rt: Runtime, email: str, interests: Interests, *, base_url: str | None = None
-) -> SubscribeResult:
+def subscribe(rt: Runtime, email: str, interests: Interests) -> SubscribeResult:
     """Start a subscription and mail its signed confirmation link (double opt-in).
 
     When mail cannot be sent now (no SMTP server, or it defers), the request is kept and
@@ -92,10 +90,12 @@ def subscribe(
     the manage link instead. An address that unsubscribed, or was paused, starts over.
     An address the mail server refuses outright (e.g. non-ASCII without SMTPUTF8) is an
     InputError with the reason, and nothing is kept.
+    The links are built on the configured BASE_URL (`Settings.public_url`), never on the
+    request's Host header, which whoever sends the request chooses.
     """
     address, wanted = normalize_email(email), clean_interests(interests)
     window = timedelta(days=rt.settings.confirm_max_age_days)
-    base = base_url or rt.settings.base_url
+    base = rt.settings.public_url
     with transaction(rt.engine) as conn:
         sub = store.find_by_email(conn, address)
         created = sub is None
@@ -187,7 +187,7 @@ def waiting_confirmations(rt: Runtime) -> list[Waiting]:
     return [Waiting(s.id, s.email, s.created_at) for s in rows]
 
 
-def send_waiting_confirmations(rt: Runtime, *, base_url: str | None = None) -> tuple[int, int]:
+def send_waiting_confirmations(rt: Runtime) -> tuple[int, int]:
     """Send the queued confirmations; stops at the first sign that SMTP is still down.
     Returns (sent, still waiting). Links use BASE_URL (no request to take it from)."""
     waiting = waiting_confirmations(rt)
@@ -198,7 +198,7 @@ def send_waiting_confirmations(rt: Runtime, *, base_url: str | None = None) -> t
         if sub is None or sub.status != "pending" or sub.confirm_sent_at is not None:
             continue
         try:
-            _send_confirmation(rt, sub, base_url or rt.settings.base_url)
+            _send_confirmation(rt, sub, rt.settings.public_url)
         except PermanentError as exc:
             log.warning("confirmation for subscription %d refused: %s", sub.id, exc)
             with transaction(rt.engine) as conn:

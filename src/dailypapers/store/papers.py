@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from dailypapers.arxiv_ids import abs_url, pdf_url
 from dailypapers.models import Paper, PaperRecord
+from dailypapers.safety import MAX_INT, http_url
 from dailypapers.store.schema import (
     paper_authors,
     paper_categories,
@@ -247,6 +248,7 @@ def _flush(conn: sa.Connection, slots: list[_Slot]) -> None:
 
 def get_papers(conn: sa.Connection, ids: Sequence[int]) -> list[Paper]:
     """Papers by id, in the order asked, with upvotes = imported + cast here."""
+    ids = [i for i in ids if 0 < i <= MAX_INT]  # others cannot be stored, so name no paper
     if not ids:
         return []
     # Counted per paper through ix_votes_paper_id: a grouped count of the whole votes table
@@ -265,6 +267,9 @@ def get_papers(conn: sa.Connection, ids: Sequence[int]) -> list[Paper]:
 
 
 def _to_paper(row: sa.Row[Any], record: PaperRecord) -> Paper:
+    """The paper as every page, feed, email and API answer shows it; links pass
+    `safety.http_url` again here, so a row stored before that check (or edited by hand)
+    cannot put a `javascript:` or `data:` link in front of anyone."""
     return Paper(
         id=row.id,
         title=record.title,
@@ -274,14 +279,14 @@ def _to_paper(row: sa.Row[Any], record: PaperRecord) -> Paper:
         arxiv_id=record.arxiv_id,
         published_at=record.published_at,
         updated_at=record.updated_at,
-        arxiv_url=row.arxiv_url,
-        pdf_url=row.pdf_url,
-        code_url=record.code_url,
-        project_url=record.project_url,
+        arxiv_url=http_url(row.arxiv_url),
+        pdf_url=http_url(row.pdf_url),
+        code_url=http_url(record.code_url),
+        project_url=http_url(record.project_url),
         github_stars=record.github_stars,
         ai_summary=record.ai_summary,
         ai_keywords=list(record.ai_keywords or []),
-        thumbnail_url=record.thumbnail_url,
+        thumbnail_url=http_url(record.thumbnail_url),
         upvotes=row.imported_upvotes + row.local_votes,
         local_upvotes=row.local_votes,
         hf_paper=record.hf_paper,

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dailypapers.models import ApiEntry
+from dailypapers.safety import MAX_PAGE
 from dailypapers.services import hf_api
 from dailypapers.services.hf_api import DEFAULT_LIMIT, hf_timestamp
 from dailypapers.store.community import CommentRow
@@ -208,7 +209,7 @@ class DailyParams(BaseModel):
     month: str | None = Field(default=None, description="YYYY-MM")
     submitter: str | None = Field(default=None, description="Username of the submitter.")
     sort: Literal["publishedAt", "trending"] = "publishedAt"
-    p: int = Field(default=0, ge=0, description="Page number, from 0.")
+    p: int = Field(default=0, ge=0, le=MAX_PAGE, description="Page number, from 0.")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, description="Page size, capped at 100.")
 
 

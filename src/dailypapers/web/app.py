@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,15 +15,16 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dailypapers import __version__
-from dailypapers.errors import Forbidden, InputError
+from dailypapers.errors import Forbidden, InputError, NotFound
 from dailypapers.models import PaperRecord
 from dailypapers.periods import iso_week
 from dailypapers.runtime import Runtime
-from dailypapers.services.papers import NotFound
 from dailypapers.services.submissions import Fetch
 from dailypapers.services.trending import FORMULA as TRENDING_FORMULA
+from dailypapers.signing import resolve_secret_key
 from dailypapers.web import (
     admin,
     api,
@@ -62,12 +64,17 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
     app.add_middleware(AnonymousPageCache, shared=DatabaseGeneration(runtime.engine))
     app.add_middleware(
         SessionMiddleware,
-        secret_key=security.resolve_secret_key(settings),
+        secret_key=resolve_secret_key(settings),
         session_cookie="dp_session",
         max_age=SESSION_DAYS * 86400,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    if settings.base_url:  # links never use Host; refusing others stops cache poisoning too
+        app.add_middleware(
+            TrustedHostMiddleware, allowed_hosts=[_host_of(settings.base_url)], www_redirect=False
+        )
+    app.add_middleware(security.RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(security.SecurityHeaders)
     # Outermost: pages, the API and static text shrink 3-5x on the wire (docs/web-performance.md);
     # level 6 costs a fraction of level 9's time for nearly the same size.
@@ -76,6 +83,12 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
     _include_routers(app)
     _add_error_handlers(app)
     return app
+
+
+def _host_of(url: str) -> str:
+    host = urlsplit(url).hostname
+    assert host, "Settings checks BASE_URL has a host"
+    return host
 
 
 def _templates(runtime: Runtime) -> Jinja2Templates:
@@ -138,14 +151,20 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/feeds/"))
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """The friendly error page (JSON under /api and /feeds); never a traceback. Under /api/
     errors have Hugging Face's shape, `{"error": ...}` plus `X-Error-Message`."""
+    response: Response
     if request.url.path.startswith("/api/"):
-        return api.error_response(status, message)
-    if _wants_json(request):
-        return JSONResponse({"detail": message}, status_code=status)
-    return render(request, "error.html", status_code=status, status=status, message=message)
+        response = api.error_response(status, message)
+    elif _wants_json(request):
+        response = JSONResponse({"detail": message}, status_code=status)
+    else:
+        response = render(request, "error.html", status_code=status, status=status, message=message)
+    response.headers.update(headers or {})  # e.g. Allow on a 405
+    return response
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -154,7 +173,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = titles.get(exc.status_code, exc.detail)
-        return _error(request, exc.status_code, str(detail))
+        return _error(request, exc.status_code, str(detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -190,11 +209,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        # This handler runs outside the middleware stack: add the security headers here.
+        response: Response
         if request.url.path.startswith("/api/"):
-            return api.error_response(500, "internal error")
-        if _wants_json(request):
-            return JSONResponse({"detail": "internal error"}, status_code=500)
-        message = "Something went wrong on our side; it has been logged."
-        return render(
-            request, "error.html", status_code=500, status=500, message=message, user=None
-        )
+            response = api.error_response(500, "internal error")
+        elif _wants_json(request):
+            response = JSONResponse({"detail": "internal error"}, status_code=500)
+        else:
+            message = "Something went wrong on our side; it has been logged."
+            response = render(
+                request, "error.html", status_code=500, status=500, message=message, user=None
+            )
+        response.headers.update(security.header_pairs(request.url.path))
+        return response

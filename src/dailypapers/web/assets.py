@@ -79,6 +79,6 @@ def public_base(request: Request, settings: Settings) -> str:
     """The instance's public address without a trailing slash: DAILYPAPERS_BASE_URL when it
     was set, else the address this request came to (behind a proxy, run uvicorn with
     `--proxy-headers` so that it is the public one)."""
-    if "base_url" in settings.model_fields_set:
+    if settings.base_url:
         return settings.base_url.rstrip("/")
     return str(request.base_url).rstrip("/")

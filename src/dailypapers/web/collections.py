@@ -14,12 +14,21 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.services import collections
-from dailypapers.services.papers import NotFound
 from dailypapers.web.api import error_response
 from dailypapers.web.api_schemas import ErrorBody
-from dailypapers.web.deps import CurrentUser, Engine, SignedIn, csrf_protect, is_htmx, render
+from dailypapers.web.deps import (
+    CurrentUser,
+    Engine,
+    PageNumber,
+    RowId,
+    SignedIn,
+    csrf_protect,
+    get_settings,
+    is_htmx,
+    render,
+)
 from dailypapers.web.pages import NextField, paper_url, safe_next
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -91,7 +100,7 @@ def picker(
 
 @router.get("/collections/{cid}")
 def collection(
-    cid: int, request: Request, engine: Engine, user: CurrentUser, page: int = 1
+    cid: RowId, request: Request, engine: Engine, user: CurrentUser, page: PageNumber = 1
 ) -> Response:
     """A collection's page: public to all, private only to its owner (404 to others)."""
     shown = collections.view(engine, cid, viewer_id=user.id if user else None, page=page)
@@ -100,7 +109,7 @@ def collection(
 
 @router.post("/collections/{cid}/edit")
 def edit(
-    cid: int,
+    cid: RowId,
     engine: Engine,
     user: SignedIn,
     name: Annotated[str, Form()],
@@ -115,7 +124,7 @@ def edit(
 
 
 @router.post("/collections/{cid}/delete")
-def delete(cid: int, engine: Engine, user: SignedIn) -> Response:
+def delete(cid: RowId, engine: Engine, user: SignedIn) -> Response:
     """Delete one of the member's collections."""
     collections.delete(engine, cid, owner_id=user.id)
     return RedirectResponse("/collections", status_code=303)
@@ -177,7 +186,8 @@ class CollectionDetailOut(CollectionOut):
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """Absolute links start with the configured public URL, never the Host header."""
+    return get_settings(request).public_url
 
 
 def _collection_out(request: Request, found: collections.Collection) -> dict[str, object]:
@@ -216,7 +226,7 @@ def api_list(
 
 @api_router.get("/api/collections/{cid}", response_model=CollectionDetailOut, responses=_NOT_FOUND)
 def api_collection(
-    cid: int, request: Request, engine: Engine, user: CurrentUser, page: int = 1
+    cid: RowId, request: Request, engine: Engine, user: CurrentUser, page: PageNumber = 1
 ) -> dict[str, object] | JSONResponse:
     """One collection and a page of its papers; private collections are 404 to all but
     their owner (signed in with the session cookie)."""

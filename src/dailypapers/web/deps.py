@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from dailypapers.config import Settings
 from dailypapers.recommend.reader import Recommender as RecommenderType
 from dailypapers.runtime import Runtime
+from dailypapers.safety import MAX_INT, MAX_PAGE
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import accounts
 from dailypapers.services.submissions import Fetch
@@ -98,6 +99,9 @@ def get_fetch(request: Request) -> Fetch:
     return fetch
 
 
+RowId = Annotated[int, Path(ge=1, le=MAX_INT, description="A stored id (paper, comment, claim).")]
+"""An id in a path: larger numbers cannot name a row, so they are a 400, not a database error."""
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page, from 1.")]
 Engine = Annotated[sa.Engine, Depends(get_engine)]
 CurrentUser = Annotated[User | None, Depends(current_user)]
 SignedIn = Annotated[User, Depends(signed_in_user)]
@@ -108,12 +112,15 @@ ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
 
 
 async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing request without this session's CSRF token (header or field)."""
+    """Refuse a state-changing request without this session's CSRF token (header or field),
+    or whose form fields hold a NUL character (no text here may, and PostgreSQL refuses it)."""
     if request.method in security.SAFE_METHODS:
         return
+    form = await request.form()
+    if any(isinstance(v, str) and "\x00" in v for v in form.values()):
+        raise HTTPException(400, "NUL characters are not allowed in a form.")
     submitted = request.headers.get(security.CSRF_HEADER)
     if submitted is None:
-        form = await request.form()
         value = form.get(security.CSRF_FIELD)
         submitted = value if isinstance(value, str) else None
     if not security.csrf_valid(request, submitted):

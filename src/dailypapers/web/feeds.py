@@ -1,8 +1,9 @@
 """RSS 2.0 and Atom feeds of the daily papers, trending papers and any search (feedgen).
 
-Item links are absolute, built from the request's base URL (run uvicorn with
-`--proxy-headers` behind a proxy so that it is the public one). RSS has no author field
+Item links are absolute, built on the configured BASE_URL (never the request's Host
+header, which whoever sends the request chooses). RSS has no author field
 without an e-mail address, so authors go into `dc:creator` there and `<author>` in Atom.
+Text loses the control characters XML forbids (`safety.clean_text`), whatever is stored.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from fastapi import APIRouter, Query, Request, Response
 from feedgen.feed import FeedGenerator
 
 from dailypapers import periods
+from dailypapers.errors import NotFound
 from dailypapers.models import FeedEntry, Paper
+from dailypapers.safety import clean_text
 from dailypapers.services import collections, feed, hf_api, trending
-from dailypapers.services.papers import NotFound
 from dailypapers.web.api import HfErrorRoute, error_response
-from dailypapers.web.deps import CurrentUser, Engine, Searcher, get_runtime
+from dailypapers.web.deps import CurrentUser, Engine, Searcher, get_runtime, get_settings
 from dailypapers.web.pages import paper_url
 
 Format = Literal["rss", "atom"]
@@ -65,13 +67,15 @@ def _daily_channel(engine: Engine, day: str | None) -> _Channel:
 
 def _render(request: Request, channel: _Channel, fmt: Format) -> Response:
     """The channel as RSS 2.0 or Atom, items in the channel's order."""
-    base = str(request.base_url).rstrip("/")
+    base = get_settings(request).public_url
+    query = request.url.query
+    here = f"{base}{request.url.path}" + (f"?{query}" if query else "")
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(str(request.url))
-    fg.title(channel.title)
-    fg.description(channel.description)
-    fg.link(href=str(request.url), rel="self")
+    fg.id(here)
+    fg.title(clean_text(channel.title))
+    fg.description(clean_text(channel.description))
+    fg.link(href=here, rel="self")
     fg.link(href=f"{base}/", rel="alternate")  # last: the one RSS keeps as its <link>
     fg.language("en")
     for item in channel.items:
@@ -84,12 +88,13 @@ def _add_entry(fg: FeedGenerator, item: _Item, link: str) -> None:
     fe = fg.add_entry(order="append")
     fe.id(link)
     fe.guid(link, permalink=True)
-    fe.title(item.paper.title)
+    fe.title(clean_text(item.paper.title))
     fe.link(href=link)
-    fe.description(item.paper.abstract)
-    if item.paper.authors:
-        fe.author([{"name": name} for name in item.paper.authors])
-        fe.dc.dc_creator(item.paper.authors)
+    fe.description(clean_text(item.paper.abstract))
+    authors = [clean_text(name) for name in item.paper.authors]
+    if authors:
+        fe.author([{"name": name} for name in authors])
+        fe.dc.dc_creator(authors)
     if item.when:
         fe.pubDate(item.when)
         fe.updated(item.when)

@@ -16,21 +16,21 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from dailypapers.arxiv_ids import canonical_arxiv_id
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.models import Paper, SearchFilters, SearchSort
 from dailypapers.paper_paths import paper_path
 from dailypapers.periods import PERIOD_KINDS, Period, containing, parse_date, parse_period
 from dailypapers.services import community, foryou, papers, submissions, subscriptions
 from dailypapers.services import search as search_service
 from dailypapers.services import trending as trending_service
-from dailypapers.services.papers import NotFound
-from dailypapers.web import api, assets
+from dailypapers.web import api
 from dailypapers.web.deps import (
     ArxivFetch,
     Curator,
     CurrentUser,
     Engine,
     Recommender,
+    RowId,
     Searcher,
     SignedIn,
     csrf_protect,
@@ -171,7 +171,7 @@ def trending(request: Request, engine: Engine, user: CurrentUser) -> Response:
 
 @router.get("/papers/id/{pid}")
 def paper_by_id(
-    pid: int, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
+    pid: RowId, request: Request, engine: Engine, user: CurrentUser, searcher: Searcher
 ) -> Response:
     """A paper by internal id: links made before papers had readable URLs move there."""
     page = papers.paper_page(
@@ -217,7 +217,7 @@ def paper(
 
 @router.post("/papers/{pid}/vote", dependencies=[Depends(rate_limit("votes"))])
 def vote(
-    pid: int,
+    pid: RowId,
     request: Request,
     recommender: Recommender,
     user: SignedIn,
@@ -236,7 +236,7 @@ def vote(
 
 @router.post("/papers/{pid}/comments", dependencies=[Depends(rate_limit("comments"))])
 def comment(
-    pid: int,
+    pid: RowId,
     request: Request,
     engine: Engine,
     user: SignedIn,
@@ -269,7 +269,7 @@ def _comment_refused(
 
 @router.post("/papers/{pid}/claim")
 def claim(
-    pid: int, request: Request, engine: Engine, user: SignedIn, next: NextField = None
+    pid: RowId, request: Request, engine: Engine, user: SignedIn, next: NextField = None
 ) -> Response:
     """Claim authorship of a paper (pending until a curator approves)."""
     status = community.claim_authorship(engine, user_id=user.id, paper_id=pid)
@@ -280,7 +280,7 @@ def claim(
 
 @router.post("/papers/{pid}/feature")
 def feature(
-    pid: int, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
+    pid: RowId, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
 ) -> Response:
     """Curators: feature a paper on any date."""
     submissions.feature(engine, pid, parse_date(day), user_id=user.id)
@@ -289,7 +289,7 @@ def feature(
 
 @router.post("/papers/{pid}/unfeature")
 def unfeature(
-    pid: int, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
+    pid: RowId, engine: Engine, user: Curator, day: Annotated[str, Form()], next: NextField = None
 ) -> Response:
     """Curators: take a paper off a date's feed."""
     submissions.unfeature(engine, pid, parse_date(day))
@@ -298,7 +298,7 @@ def unfeature(
 
 @router.post("/comments/{cid}/hide")
 def hide_comment(
-    cid: int,
+    cid: RowId,
     engine: Engine,
     user: Curator,
     hidden: Annotated[bool, Form()] = True,
@@ -317,7 +317,7 @@ def claims(request: Request, engine: Engine, user: Curator) -> Response:
 
 @router.post("/claims/{claim_id}")
 def decide_claim(
-    claim_id: int, engine: Engine, user: Curator, approve: Annotated[bool, Form()]
+    claim_id: RowId, engine: Engine, user: Curator, approve: Annotated[bool, Form()]
 ) -> Response:
     """Curators: approve or reject a claim."""
     community.decide_claim(engine, claim_id, approve=approve, curator_id=user.id)
@@ -474,8 +474,7 @@ def subscribe(
     )
     rt = get_runtime(request)
     try:
-        base = assets.public_base(request, rt.settings)
-        done = subscriptions.subscribe(rt, email, interests, base_url=base)
+        done = subscriptions.subscribe(rt, email, interests)
     except InputError as exc:
         return render(request, "subscribe.html", status_code=400, form=form, error=str(exc))
     if done.outcome == "confirmation_queued":

@@ -1,66 +1,23 @@
-"""Security plumbing: the signing secret, CSRF tokens, rate limits and response headers."""
+"""Security plumbing: CSRF tokens, rate limits and response headers (the secret they sign
+with comes from `dailypapers.signing.resolve_secret_key`)."""
 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import Request
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dailypapers.config import Settings
-from dailypapers.errors import ConfigError
 from dailypapers.store import rate_limits
 from dailypapers.store.database import transaction
 
-MIN_SECRET = 32
-SECRET_FILE = "secret_key"
-_UNSAFE_SECRETS = {"changeme", "change-me", "secret", "dev", "development", "test"}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-
-
-def resolve_secret_key(settings: Settings) -> str:
-    """The configured secret, or (SQLite only) one generated once and kept in DATA_DIR.
-
-    This one secret signs session cookies, CSRF tokens and email links. A server database
-    means a real deployment, possibly on several hosts, so there the secret must be set
-    explicitly; an empty, short or placeholder secret is always refused.
-    """
-    if settings.secret_key is not None:
-        return _checked(settings.secret_key)
-    if not settings.resolved_database_url.startswith("sqlite"):
-        raise ConfigError(
-            "DAILYPAPERS_SECRET_KEY is required with a server database: set it to a random "
-            f"string of at least {MIN_SECRET} characters (e.g. `openssl rand -hex 32`)"
-        )
-    return _persisted_secret(settings.data_dir / SECRET_FILE)
-
-
-def _checked(secret: str) -> str:
-    if len(secret) < MIN_SECRET or secret.strip().lower() in _UNSAFE_SECRETS:
-        raise ConfigError(
-            f"DAILYPAPERS_SECRET_KEY is unsafe: use a random string of at least {MIN_SECRET} "
-            "characters (e.g. `openssl rand -hex 32`)"
-        )
-    return secret
-
-
-def _persisted_secret(path: Path) -> str:
-    """Read the secret file, creating it (mode 0600, O_EXCL so concurrent starts agree)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _checked(path.read_text().strip())
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def csrf_token(request: Request) -> str:
@@ -135,3 +92,68 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RequestGuard:
+    """Pure ASGI middleware refusing, before any route reads them, requests that no page can
+    serve: a NUL character in the path or query string (PostgreSQL cannot even compare one)
+    and a body over `max_body_bytes`, announced (Content-Length) or counted as it streams in
+    (chunked). Without the cap one anonymous POST could grow the server by its whole size."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            await _refuse(send, 400, "NUL characters are not allowed in an address.")
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit():
+            await _refuse(send, 400, "Content-Length is not a number.")
+        elif int(declared) > self.max_body_bytes:
+            await _refuse(send, 413, self._too_large())
+        else:
+            await self.app(scope, self._counted(receive), send)
+
+    def _too_large(self) -> str:
+        return f"Request bodies are limited to {self.max_body_bytes} bytes."
+
+    def _counted(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:  # the app's error handler answers 413
+                raise HTTPException(413, self._too_large())
+            return message
+
+        return counted_receive
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = message.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def header_pairs(path: str) -> list[tuple[str, str]]:
+    """The security headers of a response to `path`, for responses built outside the
+    middleware stack (the 500 handler runs outside it)."""
+    extra = _DOCS_HEADERS if path.startswith("/docs") else _PAGE_HEADERS
+    return [(k.decode(), v.decode()) for k, v in extra]
