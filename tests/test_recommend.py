@@ -8,14 +8,13 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.recommend import model as rec
 from dailypapers.recommend.reader import Recommender
 from dailypapers.runtime import Runtime
 from dailypapers.search.embedder import Embedder, load_embedder
 from dailypapers.search.sync import sync
 from dailypapers.services import foryou
-from dailypapers.services.papers import NotFound
 from dailypapers.store import readers
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers

@@ -151,13 +151,12 @@ def test_rss_and_json_api(ada: TestClient, anon: TestClient, ids: dict[str, int]
     assert rss.headers["content-type"].startswith("application/rss+xml")
     channel = ET.fromstring(rss.content).find("channel")
     assert channel is not None and channel.findtext("title") == "Shared · collection by ada"
-    assert [i.findtext("link") for i in channel.iter("item")] == [
-        "http://testserver/papers/2406.00001"
-    ]
+    base = anon.app.state.runtime.settings.public_url  # type: ignore[attr-defined]
+    assert [i.findtext("link") for i in channel.iter("item")] == [f"{base}/papers/2406.00001"]
     assert anon.get(f"/feeds/collections/{secret}.xml").status_code == 404
     body = anon.get(f"/api/collections/{cid}").json()
     assert body["name"] == "Shared" and body["owner"] == "ada" and body["size"] == 1
-    assert body["url"] == f"http://testserver/collections/{cid}"
+    assert body["url"] == f"{base}/collections/{cid}"
     assert [p["arxiv_id"] for p in body["papers"]] == ["2406.00001"]
     hidden = anon.get(f"/api/collections/{secret}")
     assert hidden.status_code == 404 and "no collection" in hidden.json()["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigError
 from dailypapers.store import migrate
-from dailypapers.store.database import create_engine
+from dailypapers.store.database import create_engine, write_problem
 
 if TYPE_CHECKING:
     from dailypapers.ingest.arxiv_api import ArxivApiClient
@@ -54,14 +55,36 @@ class Runtime:
         except sa.exc.OperationalError as exc:
             raise ConfigError(f"cannot open the database: {_first_line(exc)}") from None
         if current is None:
-            migrate.upgrade(self.engine)
+            try:
+                migrate.upgrade(self.engine)
+            except sa.exc.DBAPIError as exc:
+                raise ConfigError(f"cannot create the schema: {_first_line(exc)}") from None
+            self.check_writable()
             return True
         if current != migrate.head_revision():
             raise ConfigError(
                 f"the database schema is at {current}, this version needs "
                 f"{migrate.head_revision()}: run `dailypapers db upgrade`"
             )
+        self.check_writable()
         return False
+
+    def check_writable(self) -> None:
+        """Refuse to start on a read-only database or data directory, saying which, instead
+        of failing later on the first sign-in or search."""
+        problem = write_problem(self.engine)
+        if problem:
+            raise ConfigError(f"the database is read-only ({problem}): check its permissions")
+        folder = self.settings.data_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"{folder}: the data directory is not writable ({exc.strerror}); search "
+                "indexes and the secret key are kept there"
+            ) from None
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -1,4 +1,5 @@
-"""Admin commands: `serve` (the web app under uvicorn) and `user create`."""
+"""Admin commands: `serve` (the web app under uvicorn) and `user create`, `set-password`,
+`set-role`, `sign-out`."""
 
 from __future__ import annotations
 
@@ -155,6 +156,49 @@ def user_create(
     with runtime() as rt:
         user = accounts.create_account(rt.engine, name, email=email, password=secret, role=role)
     console.print(f"created {user.role} {user.username} (id {user.id})")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    name: Annotated[str, typer.Argument(help="Username or email.")],
+    password: Annotated[
+        str | None, typer.Option(help="Password (visible in shell history: prefer stdin).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Give an account a new password; every session of it ends."""
+    secret = _password(password, password_stdin)
+    with runtime() as rt:
+        accounts.change_password(rt.engine, _user_id(rt, name), secret)
+    console.print(f"new password set for {name}; their sessions have ended")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    name: Annotated[str, typer.Argument(help="Username or email.")],
+    role: Annotated[str, typer.Argument(help="member, curator or admin.")],
+) -> None:
+    """Change an account's role; every session of it ends."""
+    with runtime() as rt:
+        accounts.set_role(rt.engine, _user_id(rt, name), role)
+    console.print(f"{name} is now {role}; their sessions have ended")
+
+
+@user_app.command("sign-out")
+def user_sign_out(name: Annotated[str, typer.Argument(help="Username or email.")]) -> None:
+    """End every session of an account (a stolen cookie stops working)."""
+    with runtime() as rt:
+        accounts.end_sessions(rt.engine, _user_id(rt, name))
+    console.print(f"every session of {name} has ended")
+
+
+def _user_id(rt: Runtime, name: str) -> int:
+    user = accounts.find_user(rt.engine, name)
+    if user is None:
+        raise InputError(f"no user {name!r}")
+    return user.id
 
 
 def _password(password: str | None, from_stdin: bool) -> str:

@@ -85,6 +85,8 @@ def import_(
     if fmt is not None and fmt not in READERS:
         raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     for path in paths:
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory; name the files in it (e.g. {path}/*)")
         if not path.is_file():
             raise InputError(f"{path}: no such file")
     with runtime() as rt:

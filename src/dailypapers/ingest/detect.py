@@ -6,7 +6,8 @@ Rules, in order (gzip is transparent; see docs/import-formats.md):
    the first item of a `{"data": [...]}` wrapper) decides: a `paper` object → `hf`;
    `versions` or `authors_parsed` → `arxiv-dump`; otherwise keys among our documented
    columns → `jsonl`.
-2. First line parses as a CSV header made only of documented columns → `csv`.
+2. First line parses as a CSV header, at least two and half of its columns documented
+   ones → `csv` (its reader then names any unknown column).
 3. Listing-page chrome (`Daily Papers`, `byAK and the research community`, ...) in the
    first lines, or a short line / blank line / long paragraph opening → `listing`.
 """
@@ -92,12 +93,14 @@ def _json_format(record: Any) -> str | None:
 
 
 def _is_csv_header(line: str) -> bool:
-    """A comma-separated header naming only documented columns, `title` among them."""
+    """A comma-separated header of which at least two columns, and half, are documented
+    ones: then a misspelt column is the CSV reader's to name, not "unrecognised format"."""
     try:
         fields = [f.strip() for f in next(csv.reader([line]))]
     except (csv.Error, StopIteration):
         return False
-    return len(fields) > 1 and "title" in fields and set(fields) <= set(COLUMNS)
+    known = [f for f in fields if f in COLUMNS]
+    return len(fields) > 1 and len(known) >= max(2, len(fields) / 2)
 
 
 def _looks_like_listing(lines: list[str]) -> bool:

@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.models import Paper
 from dailypapers.periods import PERIOD_KINDS, PeriodKind, containing, iso_week
 from dailypapers.recommend.reader import Recommendation, Recommender, Update
 from dailypapers.services import community, feed
-from dailypapers.services.papers import NotFound
 from dailypapers.store import readers
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers

@@ -42,14 +42,39 @@ def create_engine(url: str) -> sa.Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"{folder}: cannot create the database's directory ({exc.strerror})"
+            ) from None
     engine = sa.create_engine(parsed, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     # pysqlite's own transaction handling is off so that BEGIN IMMEDIATE is ours.
     event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def write_problem(engine: sa.Engine) -> str | None:
+    """Why this database cannot be written (read-only file, filesystem or server), or None.
+
+    Found by a real write that is rolled back (rewriting the schema version with itself):
+    permission bits say nothing to root, nor about read-only mounts and replicas.
+    """
+    try:
+        with transaction(engine) as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
+            conn.rollback()
+    except sa.exc.DBAPIError as exc:
+        return str(exc.orig).strip().splitlines()[0]
+    return None
 
 
 @contextmanager

@@ -106,6 +106,8 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False, default="member"),
     sa.Column("avatar_url", sa.Text, nullable=True),
     sa.Column("is_imported", sa.Boolean, nullable=False, default=False),
+    # Signed session cookies carry this; bumping it ends every session of the user.
+    sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
     _created(),
     sa.CheckConstraint("role IN ('member', 'curator', 'admin')", name="role"),
 )

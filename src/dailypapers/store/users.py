@@ -51,6 +51,7 @@ class User:
     email: str | None
     role: str
     password_hash: str | None
+    session_version: int = 0
 
     @property
     def is_curator(self) -> bool:
@@ -67,6 +68,7 @@ def _user_query() -> sa.Select[Any]:
         users.c.email,
         users.c.role,
         users.c.password_hash,
+        users.c.session_version,
     )
 
 
@@ -101,12 +103,26 @@ def find_user(conn: sa.Connection, name_or_email: str) -> User | None:
 
 
 def set_role(conn: sa.Connection, user_id: int, role: str) -> None:
-    """Change a user's role (member, curator, admin)."""
-    conn.execute(sa.update(users).where(users.c.id == user_id).values(role=role))
+    """Change a user's role (member, curator, admin); their sessions end."""
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values(role=role, session_version=users.c.session_version + 1)
+    )
+
+
+def end_sessions(conn: sa.Connection, user_id: int) -> None:
+    """Make every session cookie issued to this user so far invalid."""
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values(session_version=users.c.session_version + 1)
+    )
 
 
 def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
-    """Replace a password hash (after a rehash or a reset)."""
+    """Replace a password hash (a rehash of the same password: sessions stay; a new
+    password goes through `accounts.change_password`, which also ends them)."""
     conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
 

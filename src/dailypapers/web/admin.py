@@ -12,7 +12,7 @@ from dailypapers.store.schema import utcnow
 from dailypapers.store.users import User
 from dailypapers.web.deps import SignedIn, csrf_protect, get_runtime, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # an HTML page, not part of the API
 
 
 def admin_user(user: SignedIn) -> User:

@@ -151,7 +151,7 @@ def paper_info(engine: Engine, paper_id: str, params: Annotated[DetailParams, Qu
 @router.get(
     "/papers/{paper_id:path}.md",
     response_class=PlainTextResponse,
-    responses={404: {"model": ErrorBody}},
+    responses=_ERRORS,
 )
 def paper_markdown(engine: Engine, paper_id: str) -> Response:
     """The paper page as markdown, as `HfApi.read_paper` expects."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -37,7 +37,7 @@ from dailypapers.web import (
     security,
     subscriptions,
 )
-from dailypapers.web.deps import RateLimited, SignInRequired, render
+from dailypapers.web.deps import RateLimited, SignInRequired, refuse_nul, render
 from dailypapers.web.page_cache import AnonymousPageCache, DatabaseGeneration
 from dailypapers.web.pages import paper_url, period_url
 
@@ -55,6 +55,7 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
         description="Daily featured papers, votes, comments, search and feeds.",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     app.state.templates = _templates(runtime)
@@ -74,7 +75,7 @@ def create_app(runtime: Runtime, *, arxiv_fetch: Fetch | None = None) -> FastAPI
         app.add_middleware(
             TrustedHostMiddleware, allowed_hosts=[_host_of(settings.base_url)], www_redirect=False
         )
-    app.add_middleware(security.RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(security.BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(security.SecurityHeaders)
     # Outermost: pages, the API and static text shrink 3-5x on the wire (docs/web-performance.md);
     # level 6 costs a fraction of level 9's time for nearly the same size.
@@ -220,5 +221,5 @@ def _add_error_handlers(app: FastAPI) -> None:
             response = render(
                 request, "error.html", status_code=500, status=500, message=message, user=None
             )
-        response.headers.update(security.header_pairs(request.url.path))
+        response.headers.update(dict(security.header_pairs(request.url.path)))
         return response

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from dailypapers.errors import InputError
 from dailypapers.services import accounts
 from dailypapers.store.users import User
-from dailypapers.web.deps import Engine, csrf_protect, rate_limit, render
+from dailypapers.web.deps import CurrentUser, Engine, csrf_protect, rate_limit, render
 from dailypapers.web.pages import safe_next
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -21,6 +21,7 @@ def _start_session(request: Request, user: User, next_path: str | None) -> Respo
     """Sign in: a fresh session (new CSRF token) so a pre-login session cannot be reused."""
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["sv"] = user.session_version
     return RedirectResponse(safe_next(next_path), status_code=303)
 
 
@@ -73,7 +74,10 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request) -> Response:
-    """End the session."""
+def signout(request: Request, engine: Engine, user: CurrentUser) -> Response:
+    """End the session on the server too: a copy of the cookie (taken from this browser
+    before signing out) stops working, as do the user's other sessions."""
+    if user is not None:
+        accounts.end_sessions(engine, user.id)
     request.session.clear()
     return RedirectResponse("/", status_code=303)

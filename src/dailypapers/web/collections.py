@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from dailypapers.errors import InputError, NotFound
 from dailypapers.services import collections
-from dailypapers.web.api import error_response
+from dailypapers.web.api import HfErrorRoute, error_response
 from dailypapers.web.api_schemas import ErrorBody
 from dailypapers.web.deps import (
     CurrentUser,
@@ -32,7 +32,10 @@ from dailypapers.web.deps import (
 from dailypapers.web.pages import NextField, paper_url, safe_next
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
-api_router = APIRouter(tags=["Collections"])
+# Bad parameters are 400 `{"error": ...}` as in the rest of /api/, and documented so.
+api_router = APIRouter(
+    route_class=HfErrorRoute, tags=["Collections"], responses={400: {"model": ErrorBody}}
+)
 
 
 def _picker(

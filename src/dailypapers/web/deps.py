@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from dailypapers.config import Settings
+from dailypapers.errors import InputError
 from dailypapers.recommend.reader import Recommender as RecommenderType
 from dailypapers.runtime import Runtime
 from dailypapers.safety import MAX_INT, MAX_PAGE
@@ -61,8 +62,10 @@ def current_user(request: Request) -> User | None:
     if "user" not in request.state._state:
         uid = request.session.get("uid")
         user = accounts.get_user(get_engine(request), int(uid)) if uid else None
+        if user is not None and request.session.get("sv") != user.session_version:
+            user = None  # signed out, new password or role since: the session has ended
         if uid and user is None:
-            request.session.clear()  # the account is gone: drop the stale session
+            request.session.clear()  # the account is gone or the session ended: drop it
         request.state.user = user
     found: User | None = request.state.user
     return found
@@ -109,6 +112,13 @@ Curator = Annotated[User, Depends(curator_user)]
 Searcher = Annotated[HybridSearcher, Depends(get_searcher)]
 Recommender = Annotated[RecommenderType, Depends(get_recommender)]
 ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
+
+
+def refuse_nul(request: Request) -> None:
+    """No address here holds a NUL character, and PostgreSQL cannot even compare one: a 400
+    (`{"error": ...}` under /api/) rather than a database error."""
+    if "\x00" in request.url.path or b"%00" in request.scope["query_string"]:
+        raise InputError("NUL characters are not allowed in an address")
 
 
 async def csrf_protect(request: Request) -> None:

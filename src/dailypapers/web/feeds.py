@@ -21,6 +21,7 @@ from dailypapers.models import FeedEntry, Paper
 from dailypapers.safety import clean_text
 from dailypapers.services import collections, feed, hf_api, trending
 from dailypapers.web.api import HfErrorRoute, error_response
+from dailypapers.web.api_schemas import ErrorBody
 from dailypapers.web.deps import CurrentUser, Engine, Searcher, get_runtime, get_settings
 from dailypapers.web.pages import paper_url
 
@@ -32,7 +33,7 @@ MEDIA_TYPES: dict[Format, str] = {
 TRENDING_ITEMS = 50
 SEARCH_ITEMS = 50
 
-router = APIRouter(route_class=HfErrorRoute, tags=["Feeds"])
+router = APIRouter(route_class=HfErrorRoute, tags=["Feeds"], responses={400: {"model": ErrorBody}})
 
 
 @dataclass(frozen=True, slots=True)

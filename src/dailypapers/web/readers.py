@@ -14,12 +14,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from dailypapers.errors import InputError
+from dailypapers.errors import InputError, NotFound
 from dailypapers.periods import parse_date
 from dailypapers.services import citations, collections, foryou, reader_data
 from dailypapers.services import papers as paper_pages
 from dailypapers.services import search as search_service
-from dailypapers.services.papers import NotFound
 from dailypapers.store.readers import Preferences
 from dailypapers.web.deps import (
     CurrentUser,

@@ -18,7 +18,7 @@ from dailypapers.services import subscriptions as service
 from dailypapers.signing import InvalidToken
 from dailypapers.web.deps import form_list, get_runtime, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages reached from emails, not an API
 
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
