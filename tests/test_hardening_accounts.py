@@ -71,7 +71,7 @@ def test_account_changes_end_sessions(
     assert _signed_in(client) == (action != "new password")
 
 
-@pytest.mark.parametrize("weak", ["12345678", " " * 8, "password1", "qwertyuiop", "bobbobbob1"])
+@pytest.mark.parametrize("weak", ["12345678", " " * 8, "password1", "qwertyuiop", "bob_2024!!"])
 def test_trivial_and_common_passwords_are_refused(client: TestClient, weak: str) -> None:
     response = sign_up(client, "bob", weak)
     assert response.status_code == 400 and "password:" in response.text

@@ -74,10 +74,9 @@ def test_announced_oversize_body_is_refused_unread(server: str) -> None:
         b"Content-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: 1000000000\r\n\r\n"
     )
-    answer, sent = _exchange(server, head, iter([b"login=a" * 1000] * 200))
+    answer, sent = _exchange(server, head, iter([]))  # no body byte sent: answered anyway
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert sent < 200 * 7000, "the server answered before the body was sent"
-    assert b"limited to 65536 bytes" in answer
+    assert sent == 0 and b"limited to 65536 bytes" in answer
 
 
 def test_chunked_oversize_body_is_refused(server: str) -> None:

@@ -39,7 +39,8 @@ def _common_passwords() -> frozenset[str]:
 
 def password_problem(password: str, *, username: str = "") -> str | None:
     """Why a password may not be used, or None: too short, one or two characters repeated
-    (eight spaces), a keyboard or alphabet run, the user name, or a common password."""
+    (eight spaces), a keyboard or alphabet run, the user name plus digits, or a common
+    password."""
     lowered = password.lower()
     if len(password) < MIN_PASSWORD:
         return f"at least {MIN_PASSWORD} characters"
@@ -47,8 +48,8 @@ def password_problem(password: str, *, username: str = "") -> str | None:
         return "too simple: use more than one or two different characters"
     if any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
         return "too simple: a run of keys or letters is guessed at once"
-    if username and username.lower() in lowered:
-        return "must not contain the user name"
+    if username and re.sub(r"[\W\d_]+", "", lowered) == username.lower():
+        return "must not be the user name with digits or signs added"
     if lowered in _common_passwords():
         return "too common: it is on every list of passwords that attackers try first"
     return None

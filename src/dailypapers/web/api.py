@@ -72,7 +72,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
 }
 
+# The markdown route's errors are JSON like the rest of the API; say so, since FastAPI
+# would document them in the route's own media type.
+_MARKDOWN_ERRORS = {
+    code: {**spec, "content": {"application/json": {}}} for code, spec in _ERRORS.items()
+}
+
 router = APIRouter(route_class=HfErrorRoute, tags=["Hugging Face-compatible API"])
+
+
+class MarkdownResponse(PlainTextResponse):
+    """A markdown body, documented as `text/markdown` (what it is sent as)."""
+
+    media_type = "text/markdown"
 
 
 def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -150,8 +162,8 @@ def paper_info(engine: Engine, paper_id: str, params: Annotated[DetailParams, Qu
 
 @router.get(
     "/papers/{paper_id:path}.md",
-    response_class=PlainTextResponse,
-    responses=_ERRORS,
+    response_class=MarkdownResponse,
+    responses=_MARKDOWN_ERRORS,
 )
 def paper_markdown(engine: Engine, paper_id: str) -> Response:
     """The paper page as markdown, as `HfApi.read_paper` expects."""

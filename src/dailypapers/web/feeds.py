@@ -22,7 +22,7 @@ from dailypapers.safety import clean_text
 from dailypapers.services import collections, feed, hf_api, trending
 from dailypapers.web.api import HfErrorRoute, error_response
 from dailypapers.web.api_schemas import ErrorBody
-from dailypapers.web.deps import CurrentUser, Engine, Searcher, get_runtime, get_settings
+from dailypapers.web.deps import CurrentUser, Engine, RowId, Searcher, get_runtime, get_settings
 from dailypapers.web.pages import paper_url
 
 Format = Literal["rss", "atom"]
@@ -141,8 +141,10 @@ def search_rss(
     return _render(request, _Channel(f"Search: {q}", f"Papers matching {q!r}.", items), "rss")
 
 
-@router.get("/feeds/collections/{cid}.xml", response_class=Response)
-def collection_rss(cid: int, request: Request, engine: Engine, user: CurrentUser) -> Response:
+@router.get(
+    "/feeds/collections/{cid}.xml", response_class=Response, responses={404: {"model": ErrorBody}}
+)
+def collection_rss(cid: RowId, request: Request, engine: Engine, user: CurrentUser) -> Response:
     """RSS 2.0 of a collection, newest additions first; a private one is 404 except to its
     owner's own session."""
     try:
