@@ -21,7 +21,7 @@ from dailypapers.store.database import transaction
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import papers
 
-EXAMPLES = 25
+EXAMPLES = 15
 SENTINEL = PaperRecord(
     title="Sentinel paper kept as is", abstract="Untouched.", arxiv_id="0704.0001"
 )

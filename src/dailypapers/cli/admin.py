@@ -180,10 +180,10 @@ def user_set_role(
     name: Annotated[str, typer.Argument(help="Username or email.")],
     role: Annotated[str, typer.Argument(help="member, curator or admin.")],
 ) -> None:
-    """Change an account's role; every session of it ends."""
+    """Change an account's role (effective on its next request)."""
     with runtime() as rt:
         accounts.set_role(rt.engine, _user_id(rt, name), role)
-    console.print(f"{name} is now {role}; their sessions have ended")
+    console.print(f"{name} is now {role}")
 
 
 @user_app.command("sign-out")

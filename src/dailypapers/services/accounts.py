@@ -116,7 +116,7 @@ def change_password(engine: sa.Engine, user_id: int, password: str) -> None:
 
 
 def set_role(engine: sa.Engine, user_id: int, role: str) -> None:
-    """Give a user another role; their sessions end (they sign in again with the new one)."""
+    """Give a user another role (effective on their next request)."""
     if role not in ROLES:
         raise InputError(f"role: {role!r} is not one of {', '.join(ROLES)}")
     with transaction(engine) as conn:

@@ -20,9 +20,9 @@ def featured(engine: sa.Engine, start: date, end: date) -> list[FeedEntry]:
 
 
 def latest_date(engine: sa.Engine, *, on_or_before: date | None = None) -> date | None:
-    """The latest day that has featured papers, never after `periods.latest_feature_day`
-    (features stored before that rule, or dated by the database's clock, stay off)."""
-    limit = min(on_or_before or date.max, periods.latest_feature_day())
+    """The latest day that has featured papers, on or before the given day, else never after
+    `periods.latest_feature_day` (a feature dated 9999-12-31 must not pin every feed)."""
+    limit = on_or_before if on_or_before is not None else periods.latest_feature_day()
     with engine.connect() as conn:
         return features.latest_feature_date(conn, on_or_before=limit)
 

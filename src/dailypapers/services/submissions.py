@@ -15,7 +15,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from dailypapers import periods
 from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import InputError, SourceError
 from dailypapers.models import Paper, PaperRecord
@@ -173,9 +172,6 @@ def _find_or_fetch(
 
 def feature(engine: sa.Engine, paper_id: int, day: date, *, user_id: int) -> Submission:
     """Put a paper on a day's feed (submitters: today; curators: any day)."""
-    latest = periods.latest_feature_day()
-    if day > latest:
-        raise InputError(f"{day} is in the future: feature papers on {latest} at the latest")
     with engine.connect() as conn:
         found = get_papers(conn, [paper_id])
     if not found:

@@ -103,12 +103,9 @@ def find_user(conn: sa.Connection, name_or_email: str) -> User | None:
 
 
 def set_role(conn: sa.Connection, user_id: int, role: str) -> None:
-    """Change a user's role (member, curator, admin); their sessions end."""
-    conn.execute(
-        sa.update(users)
-        .where(users.c.id == user_id)
-        .values(role=role, session_version=users.c.session_version + 1)
-    )
+    """Change a user's role (member, curator, admin); sessions read the role on every
+    request, so a change takes effect at once without ending them."""
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(role=role))
 
 
 def end_sessions(conn: sa.Connection, user_id: int) -> None:
