@@ -1,7 +1,7 @@
 """Server-side session revocation: a per-user session version that signed cookies must match.
 
-Revision ID: 0012_i11_session_version
-Revises: 0011_i9_title_lookups
+Revision ID: 0013_i11_session_version
+Revises: 0012_i12_submitted_at_index
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_i11_session_version"
-down_revision = "0011_i9_title_lookups"
+revision = "0013_i11_session_version"
+down_revision = "0012_i12_submitted_at_index"
 branch_labels = None
 depends_on = None
 
