@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from dailypapers.models import ApiEntry, FeatureRecord, FeedEntry, HfJson
+from dailypapers.safety import http_url
 from dailypapers.store.papers import get_papers
 from dailypapers.store.schema import comments, features, paper_authors, users, utcnow, votes
 from dailypapers.store.schema import papers as papers_table
@@ -386,11 +387,25 @@ def paper_entries(conn: sa.Connection, paper_ids: Sequence[int]) -> list[ApiEntr
     return [by_id[i] for i in paper_ids if i in by_id]
 
 
+_LINKS = ("code_url", "project_url", "thumbnail_url", "submitter_avatar")
+_HF_JSON = ("hf_paper_json", "hf_item_json")
+
+
+def _api_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as ApiEntry fields: links pass `safety.http_url` (as in `papers._to_paper`), and
+    JSON null (a paper HF never sent) reads as absent."""
+    row["ai_keywords"] = row["ai_keywords"] or []
+    for name in _LINKS:
+        if name in row:
+            row[name] = http_url(row[name])
+    for name in _HF_JSON:
+        if row.get(name) == "null":
+            row[name] = None
+    return row
+
+
 def _api_entries(conn: sa.Connection, q: sa.Select[Any]) -> list[ApiEntry]:
-    entries = [
-        ApiEntry(**{**row._asdict(), "ai_keywords": row.ai_keywords or []})
-        for row in conn.execute(q)
-    ]
+    entries = [ApiEntry(**_api_fields(row._asdict())) for row in conn.execute(q)]
     _add_authors(conn, [e for e in entries if e.hf_paper_json is None])
     return entries
 

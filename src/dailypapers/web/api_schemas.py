@@ -332,7 +332,8 @@ def _local_item(e: ApiEntry) -> str:
 def paper_json(e: ApiEntry, *extra: str) -> str:
     """PaperObject: HF's paper object as sent (ours for papers HF never sent), our values
     under `dailypapers`, then any extra members."""
-    hf = e.hf_paper_json if e.hf_paper_json is not None else _encode(_our_paper(e))
+    # A paper HF never sent stores JSON null (its text is "null"), like a missing one.
+    hf = e.hf_paper_json if e.hf_paper_json not in (None, "null") else _encode(_our_paper(e))
     return _object(_members(hf), _local_paper(e), *extra)
 
 
@@ -374,7 +375,8 @@ def paper_detail_json(detail: hf_api.PaperDetail) -> str:
     e = detail.entry
     extra = [_NO_REPOS]
     if e.feature_date is not None:
-        count = json.loads(e.hf_item_json).get("numComments") if e.hf_item_json else None
+        item = json.loads(e.hf_item_json) if e.hf_item_json else None  # JSON null if not HF's
+        count = item.get("numComments") if isinstance(item, dict) else None
         extra.append(_member("numComments", e.imported_comments if count is None else count))
     if detail.comments is not None:
         extra.append(_member("comments", [_comment(c) for c in detail.comments]))
