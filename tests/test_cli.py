@@ -61,6 +61,10 @@ def test_init_loads_the_sample_and_papers_lists_the_latest_day(env: dict[str, st
         cli(env, "papers", "--month", latest[0]["feature_date"][:7], "--json").stdout
     )
     assert {p["arxiv_id"] for p in latest} < {p["arxiv_id"] for p in month}
+    hot = json.loads(cli(env, "trending", "--limit", "5", "--json").stdout)  # the site's score
+    assert len(hot) == 5 and [t["score"] for t in hot] == sorted(t["score"] for t in hot)[::-1]
+    assert all(t["age_days"] >= 0 for t in hot)
+    assert "Confirmations waiting (0)" in cli(env, "subscribers", "waiting").stdout
     again = cli(env, "init").stdout
     assert "2,371" in again or "unchanged" in again
     assert json.loads(cli(env, "stats", "--json").stdout) == stats

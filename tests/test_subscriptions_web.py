@@ -9,11 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.runtime import Runtime
+from dailypapers.services import accounts
 from dailypapers.services import subscriptions as svc
 from dailypapers.signing import Signer, TokenClaims
 from dailypapers.web.app import create_app
 from digest_helpers import BASE_URL, link, mail_server, path_of
-from smtp_server import Recorder
+from smtp_server import Recorder, free_port
+from web_helpers import csrf_from
 
 
 @pytest.fixture
@@ -81,3 +83,33 @@ def test_unsubscribe_page_needs_a_post_and_one_click_works(rt: Runtime, client: 
     assert done.status_code == 200
     assert status_of(rt, "r@example.org") == "unsubscribed"
     assert client.post("/unsubscribe/forged.token").status_code == 400
+
+
+def test_subscribing_without_mail_queues_and_the_admin_sends_it(
+    rt: Runtime, client: TestClient, smtp: Recorder
+) -> None:
+    up = rt.settings
+    rt.settings = up.model_copy(update={"smtp_port": free_port(), "smtp_max_attempts": 1})
+    form = {"email": "later@example.org", "cadence": "weekly"}
+    page = client.post("/subscribe", data={**form, "csrf_token": csrf_from(client, "/subscribe")})
+    assert page.status_code == 200 and "we will send your confirmation" in page.text
+    accounts.create_account(rt.engine, "root", email=None, password="a-long-password", role="admin")
+    signed_in = client.post(
+        "/signin",
+        data={
+            "login": "root",
+            "password": "a-long-password",
+            "csrf_token": csrf_from(client, "/signin"),
+        },
+    )
+    assert signed_in.status_code == 200
+    outbox = client.get("/admin/outbox").text
+    assert "later@example.org" in outbox and "Send now" in outbox
+    rt.settings = up  # mail works again
+    sent = client.post(
+        "/admin/outbox/send", data={"csrf_token": csrf_from(client, "/admin/outbox")}
+    )
+    assert "Sent 1; 0 still waiting." in sent.text and "Nothing is waiting" in sent.text
+    (msg,) = smtp.messages
+    assert msg["To"] == "later@example.org"
+    assert client.post("/admin/outbox/send").status_code == 403  # no CSRF token
