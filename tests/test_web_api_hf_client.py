@@ -10,11 +10,16 @@ submitter, sort, p, limit)`, `list_papers(*, query, limit, token)`, `paper_info(
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -175,3 +180,25 @@ def test_huggingface_hub_own_paper_api_assertions(hf: HfApi) -> None:
     # test_daily_papers_p / _limit
     assert list(hf.list_daily_papers(date=DAY, p=100)) == []
     assert len(list(hf.list_daily_papers(limit=10))) == 10
+
+
+def test_hf_papers_cli(hf: HfApi) -> None:
+    """The `hf papers` CLI of huggingface_hub, pointed at us with HF_ENDPOINT."""
+    hf_cli = Path(sys.executable).with_name("hf")
+    env = {**os.environ, "HF_ENDPOINT": hf.endpoint, "HF_HUB_DISABLE_TELEMETRY": "1"}
+    env.pop("HF_TOKEN", None)
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [str(hf_cli), "papers", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = json.loads(run("ls", "--date", DAY, "--format", "json"))
+    assert {p["id"] for p in listed} == {r["paper"]["id"] for r in hf_sample.by_feed_date()[DAY]}
+    paper_id = listed[0]["id"]
+    assert json.loads(run("info", paper_id, "--format", "json"))["id"] == paper_id
+    assert run("read", paper_id).startswith("# ")
+    found = json.loads(run("search", "diffusion", "--limit", "2", "--format", "json"))
+    assert 0 < len(found) <= 2
