@@ -6,8 +6,10 @@ The app here holds only the API router and, after it, a stand-in for the HTML pa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import hf_sample
+from dailypapers.ingest.loader import load
+from dailypapers.models import FeatureRecord, PaperRecord, Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import hf_api
 from dailypapers.web import api
@@ -226,3 +230,26 @@ def test_paper_detail_links_repos_and_comments_field(client: TestClient) -> None
     repos = client.get(f"/api/arxiv/{paper_id}v1/repos")
     assert repos.json() == {"models": [], "datasets": [], "spaces": []}
     _assert_error(client.get("/api/arxiv/2101.00001/repos"), 404)
+
+
+def test_papers_hf_never_sent_get_hf_fields_from_ours(client: TestClient, rt: Runtime) -> None:
+    """An arXiv paper featured here (no HF record) is served in HF's shape from our data; a
+    paper without an arXiv id is in no HF route (an internal number would pass for an id)."""
+    when = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    feature = FeatureRecord(when.date(), submitted_by="alice", submitted_at=when)
+    ours = PaperRecord(title="Local Paper", abstract="Found here.", arxiv_id="2601.00001",
+                       authors=["A. Author"], published_at=datetime(2026, 1, 2, tzinfo=UTC),
+                       feature=feature)  # fmt: skip
+    no_id = PaperRecord(title="No Id Paper", abstract="Found here too.", feature=feature)
+    load(rt.engine, [Parsed("test:1", ours), Parsed("test:2", no_id)])
+    [item] = client.get("/api/daily_papers", params={"date": "2026-01-05"}).json()
+    assert item["paper"]["id"] == "2601.00001" and item["title"] == "Local Paper"
+    assert item["paper"]["authors"] == [{"name": "A. Author", "hidden": False}]
+    assert item["paper"]["upvotes"] == 0 and item["numComments"] == 0
+    assert item["paper"]["submittedOnDailyBy"]["name"] == item["submittedBy"]["name"] == "alice"
+    assert item["publishedAt"] == item["paper"]["submittedOnDailyAt"] == "2026-01-05T08:00:00.000Z"
+    assert item["paper"]["publishedAt"] == "2026-01-02T00:00:00.000Z"
+    assert client.get("/api/papers/2601.00001").json()["title"] == "Local Paper"
+    for route in ("/api/papers/search?q=Found", "/api/papers?limit=100"):
+        body = json.dumps(client.get(route).json())
+        assert "No Id Paper" not in body, route

@@ -71,7 +71,7 @@ papers = sa.Table(
     sa.Column("thumbnail_url", sa.Text, nullable=True),
     sa.Column("imported_upvotes", sa.Integer, nullable=False, default=0),
     # Hugging Face's `paper` object as sent, unknown fields included (0009_i12_hf_fields).
-    sa.Column("hf_paper", sa.JSON, nullable=True),
+    sa.Column("hf_paper", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     _created(),
     sa.Column("modified_at", UtcDateTime(), nullable=False, default=utcnow),
@@ -123,7 +123,7 @@ features = sa.Table(
     sa.Column("submitted_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("imported_comments", sa.Integer, nullable=False, default=0),
     # Hugging Face's daily item without its `paper` (0009_i12_hf_fields).
-    sa.Column("hf_item", sa.JSON, nullable=True),
+    sa.Column("hf_item", sa.JSON(none_as_null=True), nullable=True),
     _created(),
     sa.UniqueConstraint("paper_id", "feature_date"),
 )
