@@ -67,7 +67,9 @@ def test_share_tags_use_the_configured_base_url(rt: Runtime, ids: dict[str, int]
     rt.settings = with_secret(rt.settings).model_copy(
         update={"base_url": "https://papers.example.org/"}
     )
-    with TestClient(create_app(rt)) as client:
+    # Other hosts are refused once a base URL is set; a plain-http request to the right host
+    # still gets the configured https address in its share tags.
+    with TestClient(create_app(rt), base_url="http://papers.example.org") as client:
         html = client.get("/papers/2406.00001").text
     assert _meta(html, "og:url") == "https://papers.example.org/papers/2406.00001"
 
