@@ -4,18 +4,13 @@ a second dailypapers app on loopback, and every kind of bad endpoint."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dailypapers.config import Settings
 from dailypapers.ingest.hf_feed import HfFeedClient, mirror
@@ -23,6 +18,7 @@ from dailypapers.ingest.loader import import_file
 from dailypapers.runtime import Runtime
 from dailypapers.services import feed
 from dailypapers.web.app import create_app
+from live_uvicorn import serve
 from recorded_http import FakeTime, RecordedServer, Reply, recorded_http
 from test_cli import assert_one_line_error, cli, env
 
@@ -122,32 +118,11 @@ def test_waits_between_requests_and_honours_retry_after(recorded_http: RecordedS
     assert fake.sleeps == [7.0, 4.0, 2.0]  # Retry-After, then backoff 2 s * 2^1, then the delay
 
 
-@contextmanager
-def live_app(rt: Runtime) -> Iterator[str]:
-    """A real dailypapers app under uvicorn on a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_one_instance_mirrors_another_over_http(make_runtime: Any) -> None:
     origin, copy = make_runtime("origin"), make_runtime("copy")
     for day in DAYS:
         import_file(origin.engine, DATA / f"archive-{day}.jsonl")
-    with live_app(origin) as url, client_for(url, page_size=5) as client:
+    with serve(create_app(origin)) as url, client_for(url, page_size=5) as client:
         first = mirror(copy.engine, client, DAYS[0], DAYS[-1])
         again = mirror(copy.engine, client, date(2026, 8, 19), DAYS[-1])
     assert first.error is None and first.report.inserted == 12 and not first.report.rejected

@@ -3,25 +3,16 @@ headless Debian chromium driven by Playwright (never `playwright install`)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from live_server import LiveServer
 
 from dailypapers.cli.data import load_sample
 from dailypapers.config import Settings
 from dailypapers.runtime import Runtime
 from dailypapers.web.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from live_uvicorn import serve
 
 
 @pytest.fixture(scope="package")
@@ -32,16 +23,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     runtime = Runtime(settings)
     runtime.ensure_schema()
     load_sample(runtime)
-    port = _free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", runtime)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(runtime)) as url:
+        yield LiveServer(url, runtime)
     runtime.close()

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
+from dailypapers.services.subscriptions import subscription_fields
 from dailypapers.store import collections as collections_store
 from dailypapers.store import readers
 from dailypapers.store import subscriptions as subscriptions_store
@@ -60,7 +61,7 @@ def export(engine: sa.Engine, user: User) -> dict[str, Any]:
             }
             for c in owned
         ],
-        "subscription": _subscription(sub),
+        "subscription": None if sub is None else subscription_fields(sub),
     }
     return data
 
@@ -71,20 +72,6 @@ def _paper_ref(by_id: dict[int, Any], pid: int, when: datetime) -> dict[str, Any
         "arxiv_id": p.arxiv_id if p else None,
         "title": p.title if p else None,
         "at": when.isoformat(),
-    }
-
-
-def _subscription(sub: Any) -> dict[str, Any] | None:
-    if sub is None:
-        return None
-    i = sub.interests
-    return {
-        "email": sub.email,
-        "status": sub.status,
-        "cadence": i.cadence,
-        "topics": i.topics,
-        "authors": i.authors,
-        "categories": i.categories,
     }
 
 

@@ -284,6 +284,17 @@ def export(rt: Runtime, email: str) -> dict[str, Any]:
         if sub is None:
             raise InputError("no subscription for that address")
         history = store.delivery_history(conn, sub.id)
+    return {
+        **subscription_fields(sub),
+        "created_at": sub.created_at,
+        "confirmed_at": sub.confirmed_at,
+        "deliveries": history,
+    }
+
+
+def subscription_fields(sub: store.Subscription) -> dict[str, Any]:
+    """What a subscriber chose, as plain JSON fields: the one shape both the address export
+    and a member's whole-data download use."""
     i = sub.interests
     return {
         "email": sub.email,
@@ -292,9 +303,6 @@ def export(rt: Runtime, email: str) -> dict[str, Any]:
         "topics": i.topics,
         "authors": i.authors,
         "categories": i.categories,
-        "created_at": sub.created_at,
-        "confirmed_at": sub.confirmed_at,
-        "deliveries": history,
     }
 
 
