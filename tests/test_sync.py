@@ -19,7 +19,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.services import accounts, feed
 from dailypapers.services.leases import LeaseKeeper, current_leases
 from dailypapers.services.sync import Source, SyncScheduler, next_due, parse_sources, run_due
-from dailypapers.store import generations
+from dailypapers.store import generations, sync_runs
 from dailypapers.store.schema import papers
 from dailypapers.web.app import create_app
 from recorded_http import RecordedServer, Reply, fixture_reply, recorded_http
@@ -108,6 +108,43 @@ def test_runs_are_recorded_resume_where_they_stopped_and_never_duplicate(
     run_due(rt, node="n1", now=datetime(2026, 8, 21, 14, 2, tzinfo=UTC))
     with rt.engine.connect() as conn:
         assert generations.current(conn) == after  # nothing changed, nothing dropped
+    rt.close()
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_run(
+    tmp_path: Path, recorded_http: RecordedServer
+) -> None:
+    serve_recorded(recorded_http)
+    rt = sync_runtime(tmp_path, recorded_http.base, sync_first_days=1)
+    with rt.engine.begin() as conn:  # what a process killed mid-run leaves behind
+        dead = sync_runs.start(conn, "hf", "dead-node", NOON)
+    [run] = run_due(rt, node="n1", now=NOON, force=True)
+    assert run.status == "ok"
+    with rt.engine.connect() as conn:
+        by_id = {r.id: r for r in sync_runs.recent(conn)}
+    assert by_id[dead].status == "failed" and by_id[dead].error == sync_runs.ABANDONED
+    assert by_id[dead].finished_at is None and by_id[run.id].status == "ok"
+    rt.close()
+
+
+def test_the_sync_command_waits_its_turn_while_a_server_holds_the_lease(
+    env: dict[str, str], recorded_http: RecordedServer
+) -> None:
+    serve_recorded(recorded_http)
+    env = {**env, "DAILYPAPERS_SYNC_SOURCES": "hf", "DAILYPAPERS_HF_API_URL": recorded_http.base}
+    settings = Settings(data_dir=Path(env["DAILYPAPERS_DATA_DIR"]), database_url=None)
+    rt = Runtime(settings)
+    rt.ensure_schema()
+    server = LeaseKeeper(rt.engine, ["sync"], ttl=60, holder="serve-node")
+    server.beat()
+    refused = cli(env, "sync", "--force", ok=False)
+    assert refused.returncode != 0 and "sync is running elsewhere (serve-node until" in (
+        refused.stdout + refused.stderr
+    )
+    assert recorded_http.requests == []  # nothing was fetched, no run recorded
+    with rt.engine.connect() as conn:
+        assert sync_runs.recent(conn) == []
+    server.stop()
     rt.close()
 
 

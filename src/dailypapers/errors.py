@@ -23,3 +23,7 @@ class ConfigError(DailyPapersError):
 
 class Forbidden(DailyPapersError):
     """The viewer may see this but not change it (someone else's); the web answers 403."""
+
+
+class Busy(DailyPapersError):
+    """A one-at-a-time job is already running on another node; try again later."""

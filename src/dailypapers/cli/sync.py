@@ -11,6 +11,7 @@ from rich.table import Table
 from dailypapers.cli.common import console, print_json, runtime
 from dailypapers.cli.search import after_import
 from dailypapers.errors import ConfigError, SourceError
+from dailypapers.services import leases
 from dailypapers.services import sync as sync_service
 from dailypapers.services.leases import node_name
 from dailypapers.store.sync_runs import SyncRun
@@ -41,7 +42,9 @@ def sync(
             raise ConfigError(
                 'no sync sources: set DAILYPAPERS_SYNC_SOURCES, e.g. "hf arxiv:cs.CL,cs.LG"'
             )
-        runs = sync_service.run_due(rt, node=node_name(), force=force)
+        node = node_name()
+        with leases.hold(rt.engine, leases.SYNC, ttl=rt.settings.lease_ttl_seconds, holder=node):
+            runs = sync_service.run_due(rt, node=node, force=force)
         if not runs:
             console.print("nothing is due; `dailypapers sync status` says when (or --force)")
             return

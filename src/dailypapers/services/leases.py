@@ -16,10 +16,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from dailypapers.errors import Busy
 from dailypapers.periodic import PeriodicThread
 from dailypapers.store import leases
 from dailypapers.store.database import transaction
@@ -109,3 +111,19 @@ def current_leases(engine: sa.Engine) -> list[leases.Lease]:
     """Every lease and its holder (admin page, tests)."""
     with engine.connect() as conn:
         return leases.all_leases(conn)
+
+
+@contextmanager
+def hold(engine: sa.Engine, name: str, *, ttl: float, holder: str | None = None) -> Iterator[None]:
+    """Run a one-off job (a CLI command) under lease `name`, renewed while it runs and handed
+    back after; Busy, naming the holder, if another node (a `serve`) has it now."""
+    keeper = LeaseKeeper(engine, [name], ttl=ttl, holder=holder)
+    keeper.start()
+    try:
+        if not keeper.holds(name):
+            other = next((x for x in current_leases(engine) if x.name == name), None)
+            who = f"{other.holder} until {other.expires_at:%H:%M:%S} UTC" if other else "?"
+            raise Busy(f"{name} is running elsewhere ({who}); try again later")
+        yield
+    finally:
+        keeper.stop()

@@ -116,9 +116,13 @@ def window(rt: Runtime, source: Source, today: date) -> tuple[date, date]:
 
 
 def run_source(rt: Runtime, source: Source, *, node: str, now: datetime | None = None) -> SyncRun:
-    """Fetch what is new for one source and record the run; never raises for a bad source."""
+    """Fetch what is new for one source and record the run; never raises for a bad source.
+
+    The caller holds the sync lease (the scheduler's gate, or `hold` in the CLI), so a run
+    of this source still marked running was left by a dead process and is closed here."""
     now = now or utcnow()
     with transaction(rt.engine) as conn:
+        sync_runs.close_abandoned(conn, source.key)
         run_id = sync_runs.start(conn, source.key, node, now)
     start, end = window(rt, source, now.date())
     try:

@@ -1,5 +1,6 @@
 """The sync_runs table: one row per run of a source, opened when it starts, closed when it
-ends (a row left `running` belongs to a process that died; the next run supersedes it)."""
+ends. A row left `running` belongs to a process that died mid-run: the next run of that
+source (which holds the sync lease, so nothing else can be running it) closes it as failed."""
 
 from __future__ import annotations
 
@@ -54,6 +55,20 @@ def start(conn: sa.Connection, source: str, node: str, now: datetime) -> int:
             .returning(sync_runs.c.id)
         ).scalar_one()
     )
+
+
+ABANDONED = "stopped before it finished: the process running it ended (closed by the next run)"
+
+
+def close_abandoned(conn: sa.Connection, source: str) -> int:
+    """Mark `source`'s runs still `running` as failed; how many. Only the holder of the sync
+    lease may call it: then no live process is running `source`. `finished_at` stays empty,
+    since when the process died is not known."""
+    return conn.execute(
+        sync_runs.update()
+        .where(sync_runs.c.source == source, sync_runs.c.status == "running")
+        .values(status="failed", error=ABANDONED)
+    ).rowcount
 
 
 def finish(conn: sa.Connection, run_id: int, outcome: Outcome, now: datetime) -> None:
