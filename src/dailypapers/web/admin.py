@@ -12,7 +12,8 @@ from dailypapers.store.schema import utcnow
 from dailypapers.store.users import User
 from dailypapers.web.deps import SignedIn, csrf_protect, get_runtime, render
 
-router = APIRouter(include_in_schema=False)  # an HTML page, not part of the API
+# HTML pages, not part of the API; every state-changing request needs the CSRF token.
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
 def admin_user(user: SignedIn) -> User:
@@ -46,7 +47,7 @@ def outbox_page(request: Request, user: Admin) -> Response:
     return render(request, "admin_outbox.html", waiting=subscriptions.waiting_confirmations(rt))
 
 
-@router.post("/admin/outbox/send", dependencies=[Depends(csrf_protect)])
+@router.post("/admin/outbox/send")
 def outbox_send(request: Request, user: Admin) -> Response:
     """Try the waiting confirmations now; the page says how many went out."""
     rt = get_runtime(request)

@@ -18,7 +18,10 @@ from dailypapers.services import subscriptions as service
 from dailypapers.signing import InvalidToken
 from dailypapers.web.deps import form_list, get_runtime, render
 
-router = APIRouter(include_in_schema=False)  # pages reached from emails, not an API
+# Pages reached from emails, not an API. No CSRF token: each POST is authorised by the signed,
+# expiring token in its address, which another site cannot know, and a mail client's RFC 8058
+# one-click unsubscribe cannot send one.
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
