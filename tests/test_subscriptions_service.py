@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -119,6 +125,35 @@ def test_without_mail_the_confirmation_waits_in_the_outbox(
     assert msg["To"] == "later@example.org"
     assert svc.confirm(rt, token(link(msg, "confirm"))).status == "active"
     assert svc.send_waiting_confirmations(rt) == (0, 0)
+
+
+@dataclass
+class SlowRecorder(Recorder):
+    """Takes a while to accept a message: a send is still under way when the outbox runs."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.8)
+        return self.accept(envelope)
+
+
+def test_the_outbox_never_sends_a_confirmation_that_subscribe_is_sending(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mail_server(monkeypatch, SlowRecorder()) as slow:
+        rt.settings = rt.settings.model_copy(
+            update={"smtp_port": int(os.environ["DAILYPAPERS_SMTP_PORT"])}
+        )
+        request = threading.Thread(target=svc.subscribe, args=(rt, "race@example.org", INTERESTS))
+        request.start()
+        deadline = time.monotonic() + 10
+        while not svc.waiting_confirmations(rt) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the row is stored; its confirmation is on its way
+        assert [w.email for w in svc.waiting_confirmations(rt)] == ["race@example.org"]
+        assert svc.send_waiting_confirmations(rt) == (0, 1)  # claimed by the request: skipped
+        request.join()
+        assert [m["To"] for m in slow.messages] == ["race@example.org"]
+        assert svc.send_waiting_confirmations(rt) == (0, 0)
+        assert [m["To"] for m in slow.messages] == ["race@example.org"]
 
 
 def test_a_non_ascii_address_gets_an_answer_not_a_crash(rt: Runtime, smtp: Recorder) -> None:

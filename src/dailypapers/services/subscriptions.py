@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.mail.messages import already_subscribed_message, confirmation_message
 from dailypapers.mail.smtp import Mailer, PermanentError, SendError
 from dailypapers.runtime import Runtime
 from dailypapers.signing import InvalidToken, Purpose, Signer, TokenClaims
+from dailypapers.store import leases
 from dailypapers.store import subscriptions as store
 from dailypapers.store.database import transaction
 from dailypapers.store.schema import utcnow
@@ -94,6 +98,7 @@ def subscribe(rt: Runtime, email: str, interests: Interests) -> SubscribeResult:
     request's Host header, which whoever sends the request chooses.
     """
     address, wanted = normalize_email(email), clean_interests(interests)
+    sender = uuid.uuid4().hex
     window = timedelta(days=rt.settings.confirm_max_age_days)
     base = rt.settings.public_url
     with transaction(rt.engine) as conn:
@@ -114,6 +119,8 @@ def subscribe(rt: Runtime, email: str, interests: Interests) -> SubscribeResult:
             store.restart_pending(conn, sub.id, wanted)
         sub = store.get_subscription(conn, sub.id)
         assert sub is not None
+        if sub.status != "active" and not _claim_sending(conn, sub.id, sender):
+            return SubscribeResult("confirmation_queued", sub.id)  # the outbox is sending it
     if sub.status == "active":
         _remind_manage_link(rt, active, base)
         return SubscribeResult("already_active", sub.id)
@@ -127,7 +134,30 @@ def subscribe(rt: Runtime, email: str, interests: Interests) -> SubscribeResult:
     except SendError as exc:
         log.warning("confirmation for subscription %d queued: %s", sub.id, exc)
         return SubscribeResult("confirmation_queued", sub.id)
+    finally:
+        _release_sending(rt, sub.id, sender)
     return SubscribeResult("confirmation_sent", sub.id)
+
+
+SENDING_SECONDS = 300.0
+"""How long a claim to send one confirmation lasts: longer than a send with its retries, so
+a claim only lapses when its process died mid-send."""
+
+
+def _sending_lease(subscription_id: int) -> str:
+    return f"confirm:{subscription_id}"
+
+
+def _claim_sending(conn: sa.Connection, subscription_id: int, sender: str) -> bool:
+    """Take the one right to mail this confirmation now (a row in the leases table), so a
+    /subscribe request and the outbox sender, on any node, never both send it."""
+    name = _sending_lease(subscription_id)
+    return leases.acquire(conn, name, sender, ttl=SENDING_SECONDS, now=utcnow())
+
+
+def _release_sending(rt: Runtime, subscription_id: int, sender: str) -> None:
+    with transaction(rt.engine) as conn:
+        leases.release(conn, _sending_lease(subscription_id), sender)
 
 
 def _refused_reason(address: str, exc: SendError) -> str:
@@ -191,12 +221,14 @@ def send_waiting_confirmations(rt: Runtime) -> tuple[int, int]:
     """Send the queued confirmations; stops at the first sign that SMTP is still down.
     Returns (sent, still waiting). Links use BASE_URL (no request to take it from)."""
     waiting = waiting_confirmations(rt)
-    sent = 0
+    sent, sender = 0, uuid.uuid4().hex
     for item in waiting:
-        with rt.engine.connect() as conn:
+        with transaction(rt.engine) as conn:
             sub = store.get_subscription(conn, item.subscription_id)
-        if sub is None or sub.status != "pending" or sub.confirm_sent_at is not None:
-            continue
+            if sub is None or sub.status != "pending" or sub.confirm_sent_at is not None:
+                continue
+            if not _claim_sending(conn, sub.id, sender):
+                continue  # a /subscribe request (or another node) is sending it right now
         try:
             _send_confirmation(rt, sub, rt.settings.public_url)
         except PermanentError as exc:
@@ -207,6 +239,8 @@ def send_waiting_confirmations(rt: Runtime) -> tuple[int, int]:
         except SendError as exc:
             log.warning("confirmations still waiting: %s", exc)
             break
+        finally:
+            _release_sending(rt, sub.id, sender)
         sent += 1
     return sent, len(waiting_confirmations(rt))
 
