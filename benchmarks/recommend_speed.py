@@ -75,12 +75,11 @@ def through_the_store(args: argparse.Namespace) -> None:
     (imported here: ``--model-only`` runs where only numpy is installed)."""
     from dailypapers.config import Settings
     from dailypapers.runtime import Runtime
-    from dailypapers.search.embedder import model_id_for
 
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Runtime(Settings(data_dir=Path(tmp)))
         runtime.ensure_schema()
-        model_id = model_id_for(runtime.settings.embedding_model)
+        model_id = runtime.embedding_model_id
         uid = _fill(runtime, model_id, args)
         recommender = runtime.recommender
         recommender.update(uid)  # the first fit; what follows are refits after a signal

@@ -194,7 +194,7 @@ def run_size(
             build_vector_file(engine, folder / "search", noisy, embedder.model_id)
             del docs, noisy
         searcher = build_searcher(
-            engine, folder / "search", embedder=lambda: embedder, model_id=embedder.model_id
+            engine, folder / "search", embedder=lambda _model: embedder, model_id=embedder.model_id
         )
         built = time.perf_counter() - started
         before = rss_mb()

@@ -138,6 +138,7 @@ def test_fusion_and_model_come_from_settings(tmp_path: Path) -> None:
     try:
         expected = Fusion(method="rrf", rrf_k=10, alpha=0.7, min_similarity=0.5)
         assert rt.searcher.fusion == expected
-        assert rt.searcher.dense.model_id == model_id_for("default")
+        assert rt.embedding_model_id == model_id_for("default")
+        assert rt.searcher.dense.configured == model_id_for("default")
     finally:
         rt.close()

@@ -1,5 +1,5 @@
-"""Freshness: imports, edits and deletions reach both search legs; reindex resumes; a model
-change re-embeds everything."""
+"""Freshness: imports, edits and deletions reach both search legs; reindex resumes; another
+model's vectors are kept beside the first's."""
 
 from __future__ import annotations
 
@@ -111,14 +111,17 @@ class _OtherModel(Embedder):
         return self._inner.embed(texts, batch_size=batch_size)
 
 
-def test_a_model_change_re_embeds_everything(store: Runtime, embedder: Embedder) -> None:
+def test_a_second_model_is_embedded_beside_the_first(store: Runtime, embedder: Embedder) -> None:
+    """Vectors are keyed by (paper, model): another model's vectors leave the first's alone
+    (tests/test_search_model_switch.py covers switching between them)."""
     other = _OtherModel(embedder)
     assert pending(store.engine, other.model_id) == len(PAPERS)
     dense = dense_index_for(
         store.engine, store.settings.data_dir / "search", model_id="other-model"
     )
     assert sync(store.engine, other, dense).embedded == len(PAPERS)
-    assert pending(store.engine, embedder.model_id) == len(PAPERS)
+    assert pending(store.engine, embedder.model_id) == 0
+    assert pending(store.engine, other.model_id) == 0
     assert dense.search(embedder.embed(["diffusion models"])[0], 1)[0][0] == paper_id(
         store, "2006.11239"
     )

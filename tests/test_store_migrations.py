@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -11,7 +12,15 @@ from alembic.runtime.migration import MigrationContext
 from dailypapers.runtime import Runtime
 from dailypapers.store import migrate
 from dailypapers.store.database import create_engine, transaction
-from dailypapers.store.schema import include_object, metadata, papers, users
+from dailypapers.store.schema import (
+    include_object,
+    metadata,
+    paper_embeddings,
+    papers,
+    users,
+    utcnow,
+    vector_models,
+)
 
 
 def test_migrations_build_exactly_the_declared_schema(rt: Runtime) -> None:
@@ -93,4 +102,51 @@ def test_0006_indexes_the_papers_text_without_a_copy_and_keeps_it_current(
     with engine.connect() as conn:
         check = "INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')"
         conn.exec_driver_sql(check)  # raises if the index disagrees with papers
+    engine.dispose()
+
+
+def test_0014_keys_vectors_by_paper_and_model_and_serves_the_most_used_model(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0013_i11_session_version")
+        for pid in (1, 2, 3):
+            conn.exec_driver_sql(
+                "INSERT INTO papers (id, title, title_key, abstract, ai_keywords, authors_text,"
+                " imported_upvotes, content_hash, created_at, modified_at) VALUES"
+                f" ({pid}, 'T{pid}', 't{pid}', 'A', '[]', '', 0, 'h', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            )
+        vector = np.full(384, 0.05, dtype=np.float32)
+        conn.execute(
+            paper_embeddings.insert(),
+            [
+                {
+                    "paper_id": pid,
+                    "model_id": model,
+                    "content_hash": "h",
+                    "text_hash": "t",
+                    "vector": vector,
+                    "embedded_at": utcnow(),
+                }
+                for pid, model in ((1, "old"), (2, "old"), (3, "partial"))
+            ],
+        )
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        models = conn.execute(sa.select(vector_models.c.model_id, vector_models.c.serving))
+        assert sorted(models.all()) == [("old", True), ("partial", False)]
+        conn.execute(
+            paper_embeddings.insert(),
+            {
+                "paper_id": 1,
+                "model_id": "partial",
+                "content_hash": "h",
+                "text_hash": "t",
+                "vector": vector,
+                "embedded_at": utcnow(),
+            },
+        )
+        assert conn.execute(sa.select(sa.func.count()).select_from(paper_embeddings)).scalar() == 4
     engine.dispose()

@@ -77,8 +77,17 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="default",
         description="Embedding model of semantic search: `default` (the bundled "
-        "all-MiniLM-L6-v2, int8 ONNX) or a sentence-transformers model name or path. Vectors "
-        "of another model are not used; `dailypapers reindex` embeds every paper again.",
+        "all-MiniLM-L6-v2, int8 ONNX) or a sentence-transformers model name or path. After a "
+        "change, `serve`'s background embedder (or `dailypapers reindex`) embeds every paper "
+        "again while search keeps using the old model's vectors, and switches when done.",
+    )
+    embedding_max_length: int = Field(
+        default=256,
+        ge=16,
+        le=512,
+        description="Tokens of each paper's text the model reads (longer text is cut). A "
+        "change, like a change of model, makes new vectors: they are filled in the background "
+        "while search keeps using the old ones (docs/embedding-model.md).",
     )
     embedding_device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto",

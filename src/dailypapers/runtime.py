@@ -36,6 +36,8 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """The current time; tests pass another to use the site over several days."""
     engine: sa.Engine = field(init=False)
+    _previous: Embedder | None = field(init=False, default=None)
+    """The old model's embedder while a new model's vectors are filled in (embedder_for)."""
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.resolved_database_url)
@@ -88,16 +90,46 @@ class Runtime:
 
     @cached_property
     def embedder(self) -> Embedder:
-        """The embedding model, loaded on first use (imported here so that commands which
-        never embed do not pay for onnxruntime)."""
+        """The configured embedding model, loaded on first use (imported here so that commands
+        which never embed do not pay for onnxruntime)."""
+        settings = self.settings
+        return self._load_embedder(settings.embedding_model, settings.embedding_max_length)
+
+    def _load_embedder(self, name: str, max_length: int) -> Embedder:
         from dailypapers.search.embedder import load_embedder
 
-        settings = self.settings
         return load_embedder(
-            settings.embedding_model,
+            name,
+            max_length=max_length,
             cache_dir=self.model_cache_dir,
-            device=settings.embedding_device,
+            device=self.settings.embedding_device,
         )
+
+    @cached_property
+    def embedding_model_id(self) -> str:
+        """The configured model's id, known without loading it."""
+        from dailypapers.search.embedder import model_id_for
+
+        settings = self.settings
+        return model_id_for(settings.embedding_model, max_length=settings.embedding_max_length)
+
+    def embedder_for(self, model_id: str) -> Embedder:
+        """The embedder whose vectors are ``model_id``'s: the configured one, or, while a new
+        model's vectors are filled in, the model that still serves searches (one such model
+        is kept; a switch replaces it). The configured one when ``model_id`` cannot be made
+        here, which the searcher detects by the id."""
+        from dailypapers.search.embedder import spec_of
+
+        if model_id == self.embedding_model_id:
+            return self.embedder
+        held = self._previous
+        if held is not None and held.model_id == model_id:
+            return held
+        spec = spec_of(model_id)
+        if spec is None:
+            return self.embedder
+        self._previous = self._load_embedder(*spec)
+        return self._previous
 
     @property
     def model_cache_dir(self) -> Path:
@@ -107,15 +139,14 @@ class Runtime:
     @cached_property
     def searcher(self) -> HybridSearcher:
         """The search entry point; cheap to build, the model loads on the first query."""
-        from dailypapers.search.embedder import model_id_for
         from dailypapers.search.searcher import Fusion, build_searcher
 
         settings = self.settings
         return build_searcher(
             self.engine,
             settings.data_dir / "search",
-            embedder=lambda: self.embedder,
-            model_id=model_id_for(settings.embedding_model),
+            embedder=self.embedder_for,
+            model_id=self.embedding_model_id,
             fusion=Fusion(
                 method=settings.search_fusion,
                 rrf_k=settings.search_rrf_k,
@@ -124,21 +155,39 @@ class Runtime:
             ),
         )
 
-    def sync_vectors(self, *, on_batch: Callable[[int], None] | None = None) -> SyncReport:
-        """Embed new and edited papers and bring this process's vector index in step: the one
-        way CLI, submissions and the background job keep search by meaning current."""
-        from dailypapers.search.sync import SyncReport, pending, sync
+    def sync_vectors(
+        self, *, on_batch: Callable[[int], None] | None = None, batch_size: int | None = None
+    ) -> SyncReport:
+        """Embed new and edited papers with the configured model (all of them after a model
+        change, while the old model serves; it takes over once they are done) and bring
+        this process's vector index in step: the one way CLI, submissions and the
+        background job keep search by meaning current. Batches commit as they finish, so an
+        interrupted run resumes where it stopped."""
+        from dailypapers.search.dense import ServingIndex
+        from dailypapers.search.sync import (
+            DEFAULT_BATCH,
+            SyncReport,
+            pending,
+            switch_when_complete,
+            sync,
+        )
 
         dense = self.searcher.dense
-        if not pending(self.engine, dense.model_id):
-            dense.refresh()  # deletions; and no model is loaded when nothing needs embedding
+        assert isinstance(dense, ServingIndex)
+        if not pending(self.engine, self.embedding_model_id):
+            # No model is loaded when nothing needs embedding; a switch left undone by an
+            # interrupted run is finished, and deletions reach the index.
+            switch_when_complete(self.engine, self.embedding_model_id, dense)
+            dense.refresh()
             return SyncReport()
-        return sync(self.engine, self.embedder, dense, on_batch=on_batch)
+        size = batch_size or DEFAULT_BATCH
+        return sync(self.engine, self.embedder, dense, on_batch=on_batch, batch_size=size)
 
     def release_embedder(self) -> None:
-        """Forget the loaded model (the next use loads it again): for a long-lived process
+        """Forget the loaded models (the next use loads them again): for a long-lived process
         that embeds rarely, such as `serve`'s parent."""
         self.__dict__.pop("embedder", None)
+        self._previous = None
 
     def seed_vectors(self, vectors: Path) -> bool:
         """`sync_vectors` from precomputed vectors (the sample's), without loading the model;
@@ -186,11 +235,10 @@ class Runtime:
         """Per-reader models over the vectors search stores for the configured model; the
         embedder loads only when a reader's topic must be embedded."""
         from dailypapers.recommend.reader import Recommender
-        from dailypapers.search.embedder import model_id_for
 
         return Recommender(
             self.engine,
-            model_id=model_id_for(self.settings.embedding_model),
+            model_id=self.embedding_model_id,
             embed=lambda texts: self.embedder.embed(texts),
         )
 

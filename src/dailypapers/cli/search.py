@@ -17,7 +17,13 @@ from dailypapers.periods import parse_date
 from dailypapers.runtime import Runtime
 from dailypapers.search.embed_cache import CachedEmbedder
 from dailypapers.search.eval_store import MODES, evaluate_folder
-from dailypapers.search.sync import SyncReport, pending, semantic_search_enabled
+from dailypapers.search.sync import (
+    ModelProgress,
+    SyncReport,
+    pending,
+    progress,
+    semantic_search_enabled,
+)
 from dailypapers.store.papers import paper_id_for_arxiv
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -65,16 +71,43 @@ def similar(
     _show(hits, as_json=as_json, title=f"Similar to {arxiv_id}")
 
 
-def reindex() -> None:
-    """Embed papers that lack a current vector and refresh the vector index; resumable."""
+def reindex(
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status", help="Show which model serves searches and how far the configured one is."
+        ),
+    ] = False,
+) -> None:
+    """Embed papers that lack a current vector and refresh the vector index; resumable.
+
+    After a model change every paper is embedded again while searches keep using the old
+    model's vectors; the new model takes over when it covers every paper."""
     with runtime() as rt:
+        if status:
+            _show_progress(progress(rt.engine, rt.embedding_model_id))
+            return
         report = sync_with_progress(rt)
+        done = progress(rt.engine, rt.embedding_model_id)
     console.print(f"embedded {report.embedded:,} papers; {report.kept:,} vectors still current")
+    _show_progress(done)
+
+
+def _show_progress(state: ModelProgress) -> None:
+    share = state.embedded / state.papers if state.papers else 1.0
+    console.print(
+        f"configured model: {state.configured}: {state.embedded:,} of {state.papers:,} papers "
+        f"embedded ({share:.0%})"
+    )
+    if state.switching:
+        console.print(f"searches use {state.serving} until the configured model is complete")
+    elif state.serving is None:
+        console.print("no vectors yet: search by meaning starts with `dailypapers reindex`")
 
 
 def sync_with_progress(rt: Runtime) -> SyncReport:
     """Embed what is stale with a progress bar (batches are committed as they finish)."""
-    total = pending(rt.engine, rt.searcher.dense.model_id)
+    total = pending(rt.engine, rt.embedding_model_id)
     with Progress(
         TextColumn("[bold]embedding"),
         BarColumn(),
@@ -104,7 +137,7 @@ def after_import(rt: Runtime) -> None:
             "search: keywords are indexed; `dailypapers reindex` enables search by meaning"
         )
         return
-    waiting = pending(rt.engine, rt.searcher.dense.model_id)
+    waiting = pending(rt.engine, rt.embedding_model_id)
     if waiting > INLINE_EMBED_LIMIT:
         console.print(
             f"search: {waiting:,} papers wait for vectors; `dailypapers serve` embeds them "

@@ -265,6 +265,22 @@ def model_id_for(name: str = "default", *, max_length: int = DEFAULT_MAX_LENGTH)
     return _default_model_id(package, max_length)
 
 
+def spec_of(model_id: str) -> tuple[str, int] | None:
+    """The (name, max_length) that ``load_embedder`` needs to make vectors of ``model_id``,
+    or None when this installation cannot: another export of the bundled model (its package
+    was replaced), or an id in no known form. Lets search keep embedding queries with the
+    old model while a new one's vectors are filled in."""
+    if model_id.startswith("st:"):
+        name, sep, length = model_id[3:].rpartition("/max")
+        return (name, int(length)) if sep and length.isdigit() else None
+    _, sep, length = model_id.rpartition("/max")
+    max_length = int(length) if sep and length.isdigit() else DEFAULT_MAX_LENGTH
+    try:
+        return ("default", max_length) if model_id_for(max_length=max_length) == model_id else None
+    except ConfigError:
+        return None
+
+
 def _model_package() -> Any:
     try:
         return importlib.import_module(_MODEL_PACKAGE)

@@ -76,7 +76,9 @@ def _indexed(
         paper_ids = insert_documents(conn, docs)
     dense = UsearchFileIndex(engine, work_dir / "search", model_id=embedder.model_id)
     sync(engine, embedder, dense)
-    searcher = HybridSearcher(engine, keyword=Fts5Index(), dense=dense, embedder=lambda: embedder)
+    searcher = HybridSearcher(
+        engine, keyword=Fts5Index(), dense=dense, embedder=lambda _model: embedder
+    )
     return searcher, dict(zip(paper_ids, doc_ids, strict=True))
 
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from dailypapers.errors import InputError
 from dailypapers.models import SEARCH_SORTS, Paper, SearchFilters, SearchHit, SearchPage
 from dailypapers.models import SearchSort as Sort
-from dailypapers.search.dense import DenseIndex, dense_index_for
+from dailypapers.search.dense import DenseIndex, ServingIndex
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.fusion import convex, rrf
 from dailypapers.search.keyword import KeywordIndex, keyword_index_for
@@ -83,9 +83,11 @@ class HybridSearcher:
         *,
         keyword: KeywordIndex,
         dense: DenseIndex,
-        embedder: Callable[[], Embedder],
+        embedder: Callable[[str], Embedder],
         fusion: Fusion | None = None,
     ) -> None:
+        """``embedder(model_id)`` gives the embedder of the model whose vectors are searched
+        (called only when a query must be embedded)."""
         self.engine = engine
         self.keyword = keyword
         self.dense = dense
@@ -147,11 +149,12 @@ class HybridSearcher:
     def similar(self, paper_id: int, k: int = 10) -> list[SearchHit]:
         """The ``k`` papers nearest in meaning, without the paper itself or other copies of it
         (same normalised title); [] when the paper has no vector yet."""
+        dense = self.dense.pinned()
         with self.engine.connect() as conn:
-            vector = store.vector_of(conn, paper_id, self.dense.model_id)
+            vector = store.vector_of(conn, paper_id, dense.model_id)
         if vector is None or k <= 0:
             return []
-        neighbours = self.dense.search(vector, 2 * k + 10)
+        neighbours = dense.search(vector, 2 * k + 10)
         with self.engine.connect() as conn:
             keys = store.title_keys(conn, [paper_id, *(i for i, _ in neighbours)])
         seen = {keys.get(paper_id)}
@@ -163,11 +166,15 @@ class HybridSearcher:
         return self._hits(chosen[:k], frozenset())
 
     def _dense_leg(self, query: Query, filters: SearchFilters, depth: int) -> Ranking:
-        if not self.dense.available():
+        dense = self.dense.pinned()  # one model for the whole query, even across a switch
+        if not dense.available():
             return []
         constrained = filters.active or bool(query.phrases or query.excluded)
         fetch = depth * FILTER_OVERFETCH if constrained else depth
-        hits = self.dense.search(self._query_vector(query.free_text), fetch)
+        vector = self._query_vector(dense.model_id, query.free_text)
+        if vector is None:
+            return []
+        hits = dense.search(vector, fetch)
         if not constrained:
             # Nothing to check per candidate: a paper deleted since the index was refreshed
             # is dropped when the page's papers are read (_hits). Checking all of them here
@@ -187,8 +194,13 @@ class HybridSearcher:
             return ids - self.keyword.matching(conn, Query(terms=query.excluded), ids)
         return ids
 
-    def _embed_query(self, text: str) -> np.ndarray:
-        embedder = self._embedder()
+    def _embed_query(self, model_id: str, text: str) -> np.ndarray | None:
+        """The query's vector from ``model_id``'s embedder; None when that model cannot be
+        loaded here (say, vectors of a model whose package was replaced): the vectors are
+        then not comparable with any query, and the keyword leg answers alone."""
+        embedder = self._embedder(model_id)
+        if embedder.model_id != model_id:
+            return None
         return embedder.embed([text])[0]
 
     def _browse(self, filters: SearchFilters, *, sort: Sort, limit: int, offset: int) -> SearchPage:
@@ -270,16 +282,17 @@ def build_searcher(
     engine: sa.Engine,
     index_dir: Path,
     *,
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[str], Embedder],
     model_id: str,
     fusion: Fusion | None = None,
 ) -> HybridSearcher:
     """The searcher for the engine's backend; ``embedder`` is called only when a query must be
-    embedded, and ``model_id`` (known without loading the model) picks the stored vectors."""
+    embedded. The vectors searched are the serving model's (``ServingIndex``); ``model_id``,
+    the configured model (known without loading it), serves until any model has vectors."""
     return HybridSearcher(
         engine,
         keyword=keyword_index_for(engine),
-        dense=dense_index_for(engine, index_dir, model_id=model_id),
+        dense=ServingIndex(engine, index_dir, configured=model_id),
         embedder=embedder,
         fusion=fusion,
     )

@@ -1,10 +1,14 @@
 """Keep search in step with the store: embed new and edited papers, drop deleted ones.
 
 Keyword search needs nothing from here (the database maintains it). Vectors are stale when a
-paper has none, has one from another model, or its content hash moved on; a content change
+paper has none of the embedder's model, or its content hash moved on; a content change
 that leaves title and abstract alone (say, new upvotes) only updates the recorded hash, so
 nothing is embedded twice for the same text. Vectors are committed per batch, so an
 interrupted reindex resumes where it stopped.
+
+A changed model is filled in beside the old one, whose vectors keep answering searches;
+when the new model covers every paper, it takes over in one transaction and the old
+model's vectors are dropped (``switch_when_complete``).
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from dailypapers.periodic import PeriodicThread
-from dailypapers.search.dense import DenseIndex
+from dailypapers.search.dense import DenseIndex, ServingIndex
 from dailypapers.search.embed_cache import cache_key
-from dailypapers.search.embedder import Embedder
+from dailypapers.search.embedder import Embedder, spec_of
 from dailypapers.search.texts import paper_text
 from dailypapers.store import search as store
 from dailypapers.store.database import transaction
@@ -68,6 +72,8 @@ def embed_stale(
     on_batch: Callable[[int], None] | None = None,
 ) -> SyncReport:
     """Embed every stale paper, one committed batch at a time, in id order."""
+    with transaction(engine) as conn:
+        store.register_model(conn, embedder.model_id)
     report, after = SyncReport(), 0
     while True:
         with engine.connect() as conn:
@@ -104,7 +110,9 @@ def _embed_batch(
     ]
     with transaction(engine) as conn:
         store.save_embeddings(conn, rows)
-        store.mark_current(conn, [(batch[i].id, batch[i].content_hash) for i in same])
+        store.mark_current(
+            conn, embedder.model_id, [(batch[i].id, batch[i].content_hash) for i in same]
+        )
     report.embedded += len(todo)
     report.kept += len(same)
 
@@ -114,12 +122,62 @@ def sync(
     embedder: Embedder,
     dense: DenseIndex,
     *,
+    batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int], None] | None = None,
 ) -> SyncReport:
-    """Embed what is stale, then bring the vector index in step (deletions included)."""
-    report = embed_stale(engine, embedder, on_batch=on_batch)
+    """Embed what is stale, hand searches to the embedder's model once it covers every
+    paper, then bring the vector index in step (deletions included)."""
+    report = embed_stale(engine, embedder, batch_size=batch_size, on_batch=on_batch)
+    if isinstance(dense, ServingIndex):
+        switch_when_complete(engine, embedder.model_id, dense)
     dense.refresh()
     return report
+
+
+def switch_when_complete(engine: sa.Engine, model_id: str, dense: ServingIndex) -> bool:
+    """Make ``model_id`` the serving model if every paper has a current vector of it and
+    another model serves now, or at once if the serving model cannot embed queries here
+    (its vectors are then of no use). Its index is built first, so the first searches after
+    the switch find it ready; True if it switched."""
+    with engine.connect() as conn:
+        serving = store.serving_model(conn)
+        if serving in (None, model_id):
+            return False
+        if spec_of(serving) is not None and store.count_stale(conn, model_id):
+            return False
+    dense.prepare(model_id)
+    with transaction(engine) as conn:
+        dropped = store.switch_serving(conn, model_id)
+    dense.forget(dropped)
+    log.info("search now uses %s (was %s); its vectors cover every paper", model_id, serving)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProgress:
+    """Which model serves searches, which one is configured, and how far it is filled."""
+
+    serving: str | None
+    configured: str
+    embedded: int
+    papers: int
+
+    @property
+    def switching(self) -> bool:
+        """Whether a new model is being filled in while the old one serves."""
+        return self.serving is not None and self.serving != self.configured
+
+
+def progress(engine: sa.Engine, configured: str) -> ModelProgress:
+    """For `reindex --status`: papers with a current vector of the configured model."""
+    with engine.connect() as conn:
+        papers = store.paper_count(conn)
+        return ModelProgress(
+            serving=store.serving_model(conn),
+            configured=configured,
+            embedded=papers - store.count_stale(conn, configured),
+            papers=papers,
+        )
 
 
 def seed(engine: sa.Engine, dense: DenseIndex, vectors: Path) -> bool:
@@ -134,6 +192,8 @@ def seed(engine: sa.Engine, dense: DenseIndex, vectors: Path) -> bool:
         if str(data["model_id"]) != dense.model_id:
             return False
         known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    with transaction(engine) as conn:
+        store.register_model(conn, dense.model_id)
     after = 0
     while True:
         with engine.connect() as conn:

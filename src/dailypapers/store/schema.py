@@ -347,12 +347,26 @@ paper_embeddings = sa.Table(
     "paper_embeddings",
     metadata,
     sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("model_id", sa.String(200), nullable=False),
+    sa.Column("model_id", sa.String(200), primary_key=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("text_hash", sa.String(64), nullable=False),
     sa.Column("vector", EmbeddingVector(), nullable=False),
     sa.Column("embedded_at", UtcDateTime(), nullable=False, default=utcnow, index=True),
 )
+"""A paper's vector under each embedding model: while a new model's vectors are filled in the
+background, search keeps answering from the old model's (see ``vector_models``)."""
+
+vector_models = sa.Table(
+    "vector_models",
+    metadata,
+    sa.Column("model_id", sa.String(200), primary_key=True),
+    sa.Column("serving", sa.Boolean, nullable=False, default=False),
+    sa.Column("added_at", UtcDateTime(), nullable=False, default=utcnow),
+    sa.Column("switched_at", UtcDateTime()),
+)
+"""Embedding models with stored vectors; the one marked ``serving`` answers searches. A newly
+configured model is added unmarked, filled by the background embedder, and marked (the old
+one's row and vectors dropped) in one transaction once every paper has its vector."""
 
 SEARCH_INDEX_OBJECTS = frozenset({"papers_fts", "search_tsv", "ix_paper_embeddings_hnsw"})
 """Dialect-specific search objects made by migration 0003 and not declared above (an FTS5

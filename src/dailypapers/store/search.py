@@ -24,6 +24,7 @@ from dailypapers.store.schema import (
     papers,
     pgvector_literal,
     utcnow,
+    vector_models,
 )
 
 Order = Literal["date", "upvotes"]
@@ -113,10 +114,17 @@ class StalePaper:
     model_id: str | None
 
 
-def _stale_condition(model_id: str) -> sa.ColumnElement[bool]:
+def _stale_condition() -> sa.ColumnElement[bool]:
+    """With ``_model_vectors`` outer-joined: no vector of the model, or an outdated one."""
     e = paper_embeddings.c
-    return sa.or_(
-        e.paper_id.is_(None), e.model_id != model_id, e.content_hash != papers.c.content_hash
+    return sa.or_(e.paper_id.is_(None), e.content_hash != papers.c.content_hash)
+
+
+def _with_model_vectors(model_id: str) -> sa.Join:
+    """Papers outer-joined with their vector of ``model_id`` (one row per paper)."""
+    e = paper_embeddings.c
+    return papers.outerjoin(
+        paper_embeddings, sa.and_(e.paper_id == papers.c.id, e.model_id == model_id)
     )
 
 
@@ -135,8 +143,8 @@ def stale_papers(
             e.text_hash,
             e.model_id,
         )
-        .outerjoin(paper_embeddings, e.paper_id == papers.c.id)
-        .where(papers.c.id > after_id, _stale_condition(model_id))
+        .select_from(_with_model_vectors(model_id))
+        .where(papers.c.id > after_id, _stale_condition())
         .order_by(papers.c.id)
         .limit(limit)
     )
@@ -145,36 +153,83 @@ def stale_papers(
 
 def count_stale(conn: sa.Connection, model_id: str) -> int:
     """How many papers need a (new) vector for ``model_id``."""
-    q = (
-        sa.select(sa.func.count())
-        .select_from(papers)
-        .outerjoin(paper_embeddings, paper_embeddings.c.paper_id == papers.c.id)
-        .where(_stale_condition(model_id))
-    )
-    return conn.execute(q).scalar_one()
+    q = sa.select(sa.func.count()).select_from(_with_model_vectors(model_id))
+    return conn.execute(q.where(_stale_condition())).scalar_one()
+
+
+def paper_count(conn: sa.Connection) -> int:
+    """How many papers there are (for a model's coverage)."""
+    return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
 
 
 def save_embeddings(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace vectors; each row has paper_id, model_id, content_hash, text_hash,
-    vector. Replacing is delete + insert: portable, and the batch is one transaction."""
+    vector. Replacing is delete + insert: portable, and the batch is one transaction. Only
+    the same model's vector of a paper is replaced; other models' stay."""
     if not rows:
         return
     now = utcnow()
-    ids = [r["paper_id"] for r in rows]
-    conn.execute(sa.delete(paper_embeddings).where(paper_embeddings.c.paper_id.in_(ids)))
+    e = paper_embeddings.c
+    for model_id in {r["model_id"] for r in rows}:
+        ids = [r["paper_id"] for r in rows if r["model_id"] == model_id]
+        conn.execute(sa.delete(paper_embeddings).where(e.model_id == model_id, e.paper_id.in_(ids)))
     conn.execute(paper_embeddings.insert(), [{**r, "embedded_at": now} for r in rows])
 
 
-def mark_current(conn: sa.Connection, pairs: Sequence[tuple[int, str]]) -> None:
-    """Record that a vector is still right for the paper's new content (text unchanged)."""
+def mark_current(conn: sa.Connection, model_id: str, pairs: Sequence[tuple[int, str]]) -> None:
+    """Record that a model's vector is still right for the paper's new content (text
+    unchanged)."""
     if not pairs:
         return
+    e = paper_embeddings.c
     stmt = (
         sa.update(paper_embeddings)
-        .where(paper_embeddings.c.paper_id == sa.bindparam("pid"))
+        .where(e.paper_id == sa.bindparam("pid"), e.model_id == model_id)
         .values(content_hash=sa.bindparam("hash"))
     )
     conn.execute(stmt, [{"pid": pid, "hash": h} for pid, h in pairs])
+
+
+def serving_model(conn: sa.Connection) -> str | None:
+    """The model whose vectors answer searches; None before anything was embedded."""
+    q = sa.select(vector_models.c.model_id).where(vector_models.c.serving)
+    return conn.execute(q.limit(1)).scalar_one_or_none()
+
+
+def model_count(conn: sa.Connection) -> int:
+    """How many models have (or are getting) vectors: 2 while a new model is filled in."""
+    return conn.execute(sa.select(sa.func.count()).select_from(vector_models)).scalar_one()
+
+
+def register_model(conn: sa.Connection, model_id: str) -> None:
+    """Note a model that vectors are made for; it serves at once when no other model does."""
+    serving = serving_model(conn)
+    exists = conn.execute(
+        sa.select(vector_models.c.model_id).where(vector_models.c.model_id == model_id)
+    ).first()
+    if exists is None:
+        conn.execute(
+            vector_models.insert(),
+            {"model_id": model_id, "serving": serving is None, "added_at": utcnow()},
+        )
+    elif serving is None:
+        switch_serving(conn, model_id)
+
+
+def switch_serving(conn: sa.Connection, model_id: str) -> list[str]:
+    """Make ``model_id`` serve, and drop every other model's row and vectors (one
+    transaction: a reader sees the old model or the new one, never neither). Returns the
+    models dropped."""
+    m = vector_models.c
+    dropped = list(conn.execute(sa.select(m.model_id).where(m.model_id != model_id)).scalars())
+    conn.execute(sa.delete(paper_embeddings).where(paper_embeddings.c.model_id != model_id))
+    conn.execute(sa.delete(vector_models).where(m.model_id != model_id))
+    conn.execute(
+        sa.update(vector_models)
+        .where(m.model_id == model_id)
+        .values(serving=True, switched_at=utcnow())
+    )
+    return dropped
 
 
 def has_embeddings(conn: sa.Connection, model_id: str | None) -> bool:
@@ -218,7 +273,10 @@ def nearest_pgvector(
     conn: sa.Connection, vector: np.ndarray, *, model_id: str, k: int
 ) -> list[tuple[int, float]]:
     """PostgreSQL only: the ``k`` nearest vectors by cosine through the HNSW index."""
-    conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(40, min(k, 1000))}")
+    # While a second model is filled in, the HNSW index holds both models' vectors and
+    # pgvector filters by model after the index scan: look at proportionally more of it.
+    spread = max(1, model_count(conn))
+    conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(40, min(k * spread, 1000))}")
     q = sa.text(
         "SELECT paper_id, 1 - (vector <=> CAST(:q AS vector)) AS similarity "
         "FROM paper_embeddings WHERE model_id = :model "
