@@ -15,6 +15,7 @@ from dailypapers.search.query import parse_query
 from search_helpers import PAPERS, add_papers, delete_paper, paper, paper_id
 
 NO_FILTERS = SearchFilters()
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _ids(rt: Runtime, text: str, filters: SearchFilters = NO_FILTERS) -> list[int]:
@@ -97,12 +98,36 @@ def test_fts_rebuild_restores_the_index(store: Runtime) -> None:
     assert _ids(store, "diffusion") == [paper_id(store, "2006.11239")]
 
 
+@SQLITE_ONLY
+def test_a_word_repeated_in_the_query_weighs_more(store: Runtime) -> None:
+    """Long questions name their subject several times; BM25's query side counts that."""
+    zebra, road = add_papers(
+        store,
+        [
+            paper("2401.20001", "Zebra stripes", "The stripes of a zebra."),
+            paper("2401.20002", "Road network", "A survey of roads."),
+        ],
+    )
+    assert _ids(store, "network zebra")[:2] == [zebra, road]
+    assert _ids(store, "network zebra network network")[:2] == [road, zebra]
+
+
+@SQLITE_ONLY
+def test_query_repeats_are_capped(store: Runtime) -> None:
+    zebra, road = add_papers(
+        store,
+        [
+            paper("2401.20001", "Zebra stripes", "The stripes of a zebra."),
+            paper("2401.20002", "Road network", "A survey of roads."),
+        ],
+    )
+    once = Fts5Index(query_repeats=1)
+    assert _fts5_ids(store, once, "network zebra network network", k=2) == [zebra, road]
+
+
 def _fts5_ids(rt: Runtime, index: Fts5Index, text: str, k: int) -> list[int]:
     with rt.engine.connect() as conn:
         return [i for i, _ in index.search(conn, parse_query(text), k=k, filters=NO_FILTERS)]
-
-
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from dailypapers.search.query import (
     Query,
     TsQueryParts,
     parse_query,
+    repeated_terms,
     to_fts5,
     to_tsquery_parts,
     without_stopwords,
@@ -115,6 +116,31 @@ def test_stopwords_leave_the_keyword_query_unless_nothing_else_is_left() -> None
     )
     only_stopwords = parse_query("to be or not to be")
     assert without_stopwords(only_stopwords) == only_stopwords
+    question = parse_query("What methods have been used for retrieval, and how well do they work?")
+    assert without_stopwords(question).terms == ("methods", "used", "retrieval", "well", "work")
+
+
+def test_repeated_words_are_counted_for_ranking_and_capped() -> None:
+    q = parse_query("graph neural graph nets of graph Graph of graphs")
+    assert q.terms == ("graph", "neural", "nets", "of", "Graph", "graphs")
+    assert q.term_counts == (3, 1, 1, 2, 1, 1)
+    assert q.free_text == "graph neural nets of Graph graphs"  # the embedder sees each once
+    kept = without_stopwords(q)
+    assert (kept.terms, kept.term_counts) == (
+        ("graph", "neural", "nets", "Graph", "graphs"),
+        (3, 1, 1, 1, 1),
+    )
+    assert repeated_terms(kept, at_most=2) == (
+        "graph",
+        "graph",
+        "neural",
+        "nets",
+        "Graph",
+        "graphs",
+    )
+    assert to_fts5(parse_query("b a b"), repeats=3) == '("b" OR "b" OR "a")'
+    assert to_fts5(parse_query("b a b"), repeats=3, require_all_terms=True) == '"b" AND "b" AND "a"'
+    assert parse_query("b a").term_counts == ()  # no repeats: the same Query as ever
 
 
 @pytest.fixture(scope="module")

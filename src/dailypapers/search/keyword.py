@@ -20,6 +20,7 @@ from dailypapers.models import SearchFilters
 from dailypapers.search.query import (
     Query,
     fts5_any_of,
+    repeated_terms,
     to_fts5,
     to_tsquery_parts,
     without_stopwords,
@@ -30,6 +31,9 @@ from dailypapers.store.search import filter_clauses
 TITLE_WEIGHT = 3.0
 """BM25 column weight of the title relative to the abstract (1.0); see docs/search-quality.md."""
 AUTHORS_WEIGHT = 1.0
+QUERY_REPEATS = 3
+"""A word typed several times in a query counts up to this many times in its BM25 score
+(``query.repeated_terms``); tuned on the eval collections, docs/search-quality.md."""
 ENOUGH_ALL_WORDS = 20
 """Papers with every word that make the any-word query unnecessary (one default page).
 
@@ -119,10 +123,15 @@ class Fts5Index(_AllWordsFirst):
     """SQLite FTS5 with Porter stemming, ranked by bm25() with the title weighted up."""
 
     def __init__(
-        self, *, title_weight: float = TITLE_WEIGHT, scored_df_limit: int = SCORED_DF_LIMIT
+        self,
+        *,
+        title_weight: float = TITLE_WEIGHT,
+        scored_df_limit: int = SCORED_DF_LIMIT,
+        query_repeats: int = QUERY_REPEATS,
     ) -> None:
         self._rank = sa.func.bm25(_FTS_TABLE, title_weight, 1.0, AUTHORS_WEIGHT)
         self._scored_df_limit = scored_df_limit
+        self._repeats = query_repeats
         self._postings: dict[str, tuple[float, int]] = {}
 
     def _prepare(self, query: Query) -> Query:
@@ -138,10 +147,10 @@ class Fts5Index(_AllWordsFirst):
         k: int,
         filters: SearchFilters,
     ) -> list[tuple[int, float]]:
-        expression = to_fts5(query, require_all_terms=all_words)
+        expression = to_fts5(query, require_all_terms=all_words, repeats=self._repeats)
         if expression is None:
             return []
-        items = (*query.terms, *query.phrases)
+        items = (*repeated_terms(query, at_most=self._repeats), *query.phrases)
         scored = [i for i in items if not all_words or self._cheap_to_score(conn, i)]
         newest = self._newest(expression, filters)
         if len(scored) == len(items):

@@ -32,45 +32,27 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _WORD = re.compile(r"\w")
 _YEAR = re.compile(r"(?P<start>[0-9]{4})?(?P<range>\.\.)?(?P<end>[0-9]{4})?")
 _FILTERS = frozenset({"author", "cat", "year"})
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "such",
-        "that",
-        "the",
-        "their",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "will",
-        "with",
-    ]
+_LUCENE_WORDS = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their then"
+    " there these they this to was will with"
 )
-"""Lucene's English stopwords. FTS5 indexes every word, so a query word like "of" matches
-nearly every paper and bm25() would be computed for all of them; see ``without_stopwords``."""
+_FUNCTION_WORDS = (
+    "about above after again against all also am any because been before being below between"
+    " both can could did do does doing down during each few from further had has have having he"
+    " her here hers herself him himself his how i its itself just me more most my myself nor now"
+    " off once only other ought our ours ourselves out over own same she should so some than them"
+    " themselves those through too under until up very we were what when where which while who"
+    " whom why would you your yours yourself yourselves"
+)
+LUCENE_STOPWORDS = frozenset(_LUCENE_WORDS.split())
+"""Lucene's English stopwords (the keyword leg's list until 2026-11-30)."""
+STOPWORDS = LUCENE_STOPWORDS | frozenset(_FUNCTION_WORDS.split())
+"""Lucene's list plus English function words (pronouns, auxiliaries, question words): words
+that say nothing about a paper's subject. FTS5 indexes every word, so a query word like "of"
+matches nearly every paper and bm25() would be computed for all of them, and in a question
+("what methods have been used ...") FTS5's bm25() still gives such words a small positive
+weight. The longer list raised the keyword leg's nDCG@10 on the eval collections, on the
+tuning and the held-out queries alike (docs/search-quality.md); see ``without_stopwords``."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +66,10 @@ class Query:
     categories: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    term_counts: tuple[int, ...] = ()
+    """How many times each of ``terms`` was typed, in the same order (empty: each once). A
+    long question names its subject several times; BM25 ranking counts the repeats
+    (``repeated_terms``), the other uses of ``terms`` see each word once."""
 
     @property
     def free_text(self) -> str:
@@ -121,8 +107,10 @@ def parse_query(text: str) -> Query:
     if len(years) > 1:
         raise InputError("only one year: filter is allowed per query")
     year_from, year_to = years[0] if years else (None, None)
+    terms = _unique(parts["terms"])
     return Query(
-        terms=_unique(parts["terms"]),
+        terms=terms,
+        term_counts=_repeats_only(tuple(map(parts["terms"].count, terms))),
         phrases=_unique(parts["phrases"]),
         excluded=_unique(parts["excluded"]),
         authors=_unique(parts["authors"]),
@@ -215,8 +203,28 @@ def without_stopwords(query: Query) -> Query:
     For the FTS5 keyword leg only (PostgreSQL's english configuration drops them itself): they
     add almost nothing to BM25 but make it score a large share of the store; phrases keep them.
     """
-    kept = tuple(t for t in query.terms if t.lower() not in STOPWORDS)
-    return replace(query, terms=kept) if kept else query
+    counts = query.term_counts or (1,) * len(query.terms)
+    kept = [(t, n) for t, n in zip(query.terms, counts, strict=True) if t.lower() not in STOPWORDS]
+    if not kept:
+        return query
+    terms, kept_counts = tuple(t for t, _ in kept), tuple(n for _, n in kept)
+    return replace(query, terms=terms, term_counts=_repeats_only(kept_counts))
+
+
+def _repeats_only(counts: tuple[int, ...]) -> tuple[int, ...]:
+    """``counts``, or () when every word was typed once: one spelling of "no repeats"."""
+    return counts if any(n > 1 for n in counts) else ()
+
+
+def repeated_terms(query: Query, *, at_most: int) -> tuple[str, ...]:
+    """Each term as often as it was typed, but at most ``at_most`` times: the query side of
+    BM25 (a word repeated in a question counts once per repeat, as in Lucene and bm25s)."""
+    counts = query.term_counts or (1,) * len(query.terms)
+    return tuple(
+        term
+        for term, count in zip(query.terms, counts, strict=True)
+        for _ in range(max(1, min(count, at_most)))
+    )
 
 
 def _fts5_string(text: str) -> str:
@@ -224,21 +232,24 @@ def _fts5_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def to_fts5(query: Query, *, require_all_terms: bool = False) -> str | None:
+def to_fts5(query: Query, *, require_all_terms: bool = False, repeats: int = 1) -> str | None:
     """A safe SQLite FTS5 MATCH expression for the text part of ``query``; None when there is
     nothing positive to match (FTS5 cannot express a pure exclusion).
 
     Phrases are required; words are OR-ed by default, because AND-ing every word of a long
     question finds nothing, while BM25 ranking already favours documents with more words.
+    A word typed several times is named up to ``repeats`` times: FTS5's bm25() scores each
+    named word, so the repeats weigh it up (``repeated_terms``).
     """
     if query.is_empty:
         return None
+    terms = repeated_terms(query, at_most=repeats)
     required = [_fts5_string(p) for p in query.phrases]
-    words = [_fts5_string(t) for t in query.terms]
+    words = [_fts5_string(t) for t in terms]
     if require_all_terms:
         required.extend(words)
     elif words:
-        required.append(f"({fts5_any_of(query.terms)})")
+        required.append(f"({fts5_any_of(terms)})")
     expression = " AND ".join(required)
     if query.excluded:
         expression = f"({expression}) NOT ({fts5_any_of(query.excluded)})"
