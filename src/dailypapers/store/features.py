@@ -3,6 +3,7 @@ rows lives here (feeds, trending, the JSON API, profiles, curator writes)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -320,6 +321,43 @@ def _featured() -> sa.Select[Any]:
     )
 
 
+_NEWEST_FIRST = (features.c.submitted_at.desc(), features.c.id.desc())
+# Built once: SQLAlchemy keys its compiled-statement cache by walking a statement, which for
+# this one (21 columns, two subqueries) cost more than running it; a statement object that
+# stays the same has its key computed once.
+_FEATURES_BY_ID = (
+    _featured()
+    .where(features.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(*_NEWEST_FIRST)
+)
+_FEATURES_OF_PAPERS = _featured().where(
+    features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True))
+)
+
+
+@functools.cache
+def _daily_page_ids(start: bool, end: bool, submitter: bool) -> sa.Select[tuple[int]]:
+    """The ids of a page of features, newest submission first, filtered by the bound
+    parameters named (one statement per combination, built once, as _FEATURES_BY_ID)."""
+    q = (
+        sa.select(features.c.id)
+        .join(papers_table, papers_table.c.id == features.c.paper_id)
+        .where(papers_table.c.arxiv_id.is_not(None))
+    )
+    if start:
+        q = q.where(features.c.feature_date >= sa.bindparam("start", type_=sa.Date))
+    if end:
+        q = q.where(features.c.feature_date <= sa.bindparam("end", type_=sa.Date))
+    if submitter:
+        q = q.join(users, users.c.id == features.c.submitted_by_id).where(
+            users.c.username == sa.bindparam("submitter", type_=sa.Text)
+        )
+    page = q.order_by(*_NEWEST_FIRST)
+    return page.offset(sa.bindparam("offset", type_=sa.Integer)).limit(
+        sa.bindparam("limit", type_=sa.Integer)
+    )
+
+
 def daily_entries(
     conn: sa.Connection,
     *,
@@ -332,24 +370,10 @@ def daily_entries(
     """Features in an optional date range and by an optional submitter, newest submission
     first. The page's feature ids are picked first (index ix_features_submitted_at), then
     read: sorting whole rows would compute their subqueries for every feature in range."""
-    q = (
-        sa.select(features.c.id)
-        .join(papers_table, papers_table.c.id == features.c.paper_id)
-        .where(papers_table.c.arxiv_id.is_not(None))
-    )
-    if start is not None:
-        q = q.where(features.c.feature_date >= start)
-    if end is not None:
-        q = q.where(features.c.feature_date <= end)
-    if submitter is not None:
-        q = q.join(users, users.c.id == features.c.submitted_by_id).where(
-            users.c.username == submitter
-        )
-    newest_first = (features.c.submitted_at.desc(), features.c.id.desc())
-    ids = list(conn.execute(q.order_by(*newest_first).offset(offset).limit(limit)).scalars())
-    if not ids:
-        return []
-    return _api_entries(conn, _featured().where(features.c.id.in_(ids)).order_by(*newest_first))
+    q = _daily_page_ids(start is not None, end is not None, submitter is not None)
+    params = {"start": start, "end": end, "submitter": submitter, "offset": offset, "limit": limit}
+    ids = list(conn.execute(q, params).scalars())
+    return _api_entries(conn, _FEATURES_BY_ID, {"ids": ids}) if ids else []
 
 
 def entries_for_features(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[ApiEntry]:
@@ -357,23 +381,21 @@ def entries_for_features(conn: sa.Connection, keys: Sequence[FeatureKey]) -> lis
     papers without an arXiv id are skipped)."""
     if not keys:
         return []
-    q = _featured().where(features.c.paper_id.in_({pid for pid, _ in keys}))
-    by_key = {(e.paper_id, e.feature_date): e for e in _api_entries(conn, q)}
+    params = {"paper_ids": list({pid for pid, _ in keys})}
+    found = _api_entries(conn, _FEATURES_OF_PAPERS, params)
+    by_key = {(e.paper_id, e.feature_date): e for e in found}
     return [by_key[k] for k in keys if k in by_key]
 
 
-def paper_entries(conn: sa.Connection, paper_ids: Sequence[int]) -> list[ApiEntry]:
-    """The entries of these papers, each with its latest feature if any, in the order given;
-    papers without an arXiv id are skipped."""
-    if not paper_ids:
-        return []
+def _latest_feature_of_papers() -> sa.Select[Any]:
+    """Papers with an arXiv id among `:paper_ids`, each with its latest feature if any."""
     latest = (
         sa.select(sa.func.max(features.c.feature_date))
         .where(features.c.paper_id == papers_table.c.id)
         .correlate(papers_table)
         .scalar_subquery()
     )
-    q = (
+    return (
         sa.select(*_COLUMNS)
         .select_from(papers_table)
         .outerjoin(
@@ -381,31 +403,47 @@ def paper_entries(conn: sa.Connection, paper_ids: Sequence[int]) -> list[ApiEntr
             sa.and_(features.c.paper_id == papers_table.c.id, features.c.feature_date == latest),
         )
         .outerjoin(users, users.c.id == features.c.submitted_by_id)
-        .where(papers_table.c.id.in_(set(paper_ids)), papers_table.c.arxiv_id.is_not(None))
+        .where(
+            papers_table.c.id.in_(sa.bindparam("paper_ids", expanding=True)),
+            papers_table.c.arxiv_id.is_not(None),
+        )
     )
-    by_id = {e.paper_id: e for e in _api_entries(conn, q)}
+
+
+_LATEST_OF_PAPERS = _latest_feature_of_papers()
+
+
+def paper_entries(conn: sa.Connection, paper_ids: Sequence[int]) -> list[ApiEntry]:
+    """The entries of these papers, each with its latest feature if any, in the order given;
+    papers without an arXiv id are skipped."""
+    if not paper_ids:
+        return []
+    found = _api_entries(conn, _LATEST_OF_PAPERS, {"paper_ids": list(set(paper_ids))})
+    by_id = {e.paper_id: e for e in found}
     return [by_id[i] for i in paper_ids if i in by_id]
 
 
-_LINKS = ("code_url", "project_url", "thumbnail_url", "submitter_avatar")
-_HF_JSON = ("hf_paper_json", "hf_item_json")
+def _api_entry(row: Sequence[Any]) -> ApiEntry:
+    """A row of _COLUMNS as an ApiEntry: links pass `safety.http_url` (as in
+    `papers._to_paper`). Positional, in _COLUMNS' order: this runs for every item of every
+    page, and building a dict per row to pass by name cost a tenth of the page."""
+    (
+        pid, arxiv_id, hf_paper, title, abstract, published, ai_summary, ai_keywords, thumbnail,
+        code, project, imported_upvotes, local_upvotes, day, submitted_at, hf_item,
+        imported_comments, local_comments, by, by_name, by_avatar,
+    ) = row  # fmt: skip
+    return ApiEntry(
+        pid, arxiv_id, hf_paper, title, abstract, published, ai_summary, ai_keywords or [],
+        http_url(thumbnail), http_url(code), http_url(project), imported_upvotes, local_upvotes,
+        day, submitted_at, hf_item, imported_comments, local_comments, by, by_name,
+        http_url(by_avatar),
+    )  # fmt: skip
 
 
-def _api_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """A row as ApiEntry fields: links pass `safety.http_url` (as in `papers._to_paper`), and
-    JSON null (a paper HF never sent) reads as absent."""
-    row["ai_keywords"] = row["ai_keywords"] or []
-    for name in _LINKS:
-        if name in row:
-            row[name] = http_url(row[name])
-    for name in _HF_JSON:
-        if row.get(name) == "null":
-            row[name] = None
-    return row
-
-
-def _api_entries(conn: sa.Connection, q: sa.Select[Any]) -> list[ApiEntry]:
-    entries = [ApiEntry(**_api_fields(row._asdict())) for row in conn.execute(q)]
+def _api_entries(
+    conn: sa.Connection, q: sa.Select[Any], params: dict[str, Any] | None = None
+) -> list[ApiEntry]:
+    entries = [_api_entry(row) for row in conn.execute(q, params).all()]
     _add_authors(conn, [e for e in entries if e.hf_paper_json is None])
     return entries
 

@@ -27,9 +27,12 @@ def bump(conn: sa.Connection, name: str = PAGES) -> int:
     return int(conn.execute(upsert).scalar_one())
 
 
+# Built once: read before every cacheable page, and building a statement (then keying the
+# compiled-statement cache by walking it) cost more than running it.
+_CURRENT = sa.select(generations.c.value).where(generations.c.name == sa.bindparam("name"))
+
+
 def current(conn: sa.Connection, name: str = PAGES) -> int:
     """The value of `name`; 0 before its first bump."""
-    value = conn.execute(
-        sa.select(generations.c.value).where(generations.c.name == name)
-    ).scalar_one_or_none()
+    value = conn.execute(_CURRENT, {"name": name}).scalar_one_or_none()
     return int(value or 0)

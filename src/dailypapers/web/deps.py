@@ -102,21 +102,37 @@ def get_fetch(request: Request) -> Fetch:
     return fetch
 
 
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency in a
+# worker thread, and each hop there and back cost ~0.7 ms of CPU per request on a busy
+# two-core machine (a third of a one-item /api/daily_papers; docs/web-performance.md).
+
+
+async def _engine(request: Request) -> sa.Engine:
+    """`get_engine` as a dependency."""
+    return get_engine(request)
+
+
+async def _fetch(request: Request) -> Fetch:
+    """`get_fetch` as a dependency."""
+    return get_fetch(request)
+
+
 RowId = Annotated[int, Path(ge=1, le=MAX_INT, description="A stored id (paper, comment, claim).")]
 """An id in a path: larger numbers cannot name a row, so they are a 400, not a database error."""
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page, from 1.")]
-Engine = Annotated[sa.Engine, Depends(get_engine)]
+Engine = Annotated[sa.Engine, Depends(_engine)]
 CurrentUser = Annotated[User | None, Depends(current_user)]
 SignedIn = Annotated[User, Depends(signed_in_user)]
 Curator = Annotated[User, Depends(curator_user)]
 Searcher = Annotated[HybridSearcher, Depends(get_searcher)]
 Recommender = Annotated[RecommenderType, Depends(get_recommender)]
-ArxivFetch = Annotated[Fetch, Depends(get_fetch)]
+ArxivFetch = Annotated[Fetch, Depends(_fetch)]
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     """No address here holds a NUL character, and PostgreSQL cannot even compare one: a 400
-    (`{"error": ...}` under /api/) rather than a database error."""
+    (`{"error": ...}` under /api/) rather than a database error. (A coroutine: it runs for
+    every request and does no I/O, see above.)"""
     if "\x00" in request.url.path or b"%00" in request.scope["query_string"]:
         raise InputError("NUL characters are not allowed in an address")
 
