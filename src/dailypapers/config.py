@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Records written per import transaction."
     )
+    import_bulk_min_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="`import` takes the bulk path for files at least this large on disk "
+        "(16 MiB, about 25,000 arXiv snapshot records; 0: always): a second process parses "
+        "while this one writes, in larger batches, feeding the keyword index once per batch "
+        "(docs/import-formats.md). `import --bulk` / `--no-bulk` choose for one run.",
+    )
+    import_bulk_batch_size: int = Field(
+        default=5000, ge=1, le=100_000, description="Records written per bulk-import transaction."
+    )
     embedding_model: str = Field(
         default="default",
         description="Embedding model of semantic search: `default` (the bundled "

@@ -16,7 +16,8 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def title_key(title: str) -> str:
     """A normalised title for dedup: case, accents, LaTeX markup and punctuation removed."""
-    text = _LATEX_ESCAPE.sub(" ", _LATEX_WORD_OR_ACCENT.sub("", title))
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _LATEX_ESCAPE.sub(" ", _LATEX_WORD_OR_ACCENT.sub("", title)).casefold()
+    if not text.isascii():  # ASCII has no decompositions or accents: skip the slow part
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text).strip()

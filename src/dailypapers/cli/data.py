@@ -80,6 +80,14 @@ def import_(
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first malformed record.")
     ] = False,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="Use the bulk path (parse in a second process, write in large batches); "
+            "default: for files of at least DAILYPAPERS_IMPORT_BULK_MIN_BYTES.",
+        ),
+    ] = None,
 ) -> None:
     """Import paper records from files; safe to run again (it converges, never duplicates)."""
     if fmt is not None and fmt not in READERS:
@@ -92,21 +100,28 @@ def import_(
     with runtime() as rt:
         total = ImportReport()
         for path in paths:
-            total.merge(_import_one(rt, path, fmt=fmt, strict=strict))
+            total.merge(_import_one(rt, path, fmt=fmt, strict=strict, bulk=bulk))
         _print_report(total, title="Import")
         after_import(rt)
 
 
-def _import_one(rt: Runtime, path: Path, *, fmt: str | None, strict: bool) -> ImportReport:
+def _import_one(
+    rt: Runtime, path: Path, *, fmt: str | None, strict: bool, bulk: bool | None = None
+) -> ImportReport:
+    size = path.stat().st_size
+    if bulk is None:
+        bulk = size >= rt.settings.import_bulk_min_bytes
+    settings = rt.settings
     with byte_progress() as progress:
-        task = progress.add_task(path.name, total=path.stat().st_size)
+        task = progress.add_task(path.name + (" (bulk)" if bulk else ""), total=size)
         return import_file(
             rt.engine,
             path,
             fmt=fmt,
             strict=strict,
-            batch_size=rt.settings.import_batch_size,
+            batch_size=settings.import_bulk_batch_size if bulk else settings.import_batch_size,
             on_bytes=lambda n: progress.advance(task, n),
+            bulk=bulk,
         )
 
 

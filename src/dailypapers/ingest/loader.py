@@ -3,28 +3,36 @@
 Each batch is one transaction, so a crash loses at most the batch in flight; since
 every write is an upsert keyed on the paper's identity, running the same import again
 converges on the same final state without duplicates.
+
+Large files take the bulk path (`import_file(bulk=True)`): a child process reads and checks
+the records (ingest.read_ahead) while this one writes them with store.bulk, in larger
+batches; the plan, the outcomes and the rows stored are the same as on the row path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from dailypapers.errors import InputError
 from dailypapers.ingest.detect import READERS, detect_format
-from dailypapers.ingest.normalize import checked, finish
+from dailypapers.ingest.normalize import prepare
+from dailypapers.ingest.read_ahead import read_in_child
 from dailypapers.ingest.source import open_text
-from dailypapers.models import ImportReport, Parsed, Rejection, SourceItem
+from dailypapers.models import ImportReport, PaperRecord, Parsed, Rejection, SourceItem
 from dailypapers.store import generations
+from dailypapers.store.bulk import bulk_upsert_papers
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
-from dailypapers.store.papers import upsert_papers
+from dailypapers.store.papers import UpsertResult, upsert_papers
 from dailypapers.store.users import ensure_submitters
 
 ProgressCallback = Callable[[int], None]
+Writer = Callable[[sa.Connection, list[PaperRecord]], UpsertResult]
 
 
 def load(
@@ -34,51 +42,58 @@ def load(
     batch_size: int = 500,
     strict: bool = False,
     on_record: ProgressCallback | None = None,
+    bulk: bool = False,
 ) -> ImportReport:
     """Import every item; rejections are reported (or, with `strict`, stop the import)."""
+    today = datetime.now(UTC).date()
+    prepared = (prepare(i, today) if isinstance(i, Parsed) else i for i in items)
+    return _load(
+        engine, prepared, batch_size=batch_size, strict=strict, on_record=on_record, bulk=bulk
+    )
+
+
+def _load(
+    engine: sa.Engine,
+    items: Iterable[SourceItem],
+    *,
+    batch_size: int,
+    strict: bool,
+    on_record: ProgressCallback | None,
+    bulk: bool,
+) -> ImportReport:
+    """Write prepared items in batches of `batch_size`, one transaction each."""
     report = ImportReport()
     batch: list[Parsed] = []
-    today = datetime.now(UTC).date()
     for item in items:
-        if isinstance(item, Parsed):
-            item = _prepared(item, today)
         if isinstance(item, Rejection):
             if strict:
-                report.merge(_write(engine, batch))
+                report.merge(_write(engine, batch, bulk=bulk))
                 raise InputError(f"{item.location}: {item.reason}")
             report.rejected.append(item)
         else:
             batch.append(item)
         if len(batch) >= batch_size:
-            report.merge(_write(engine, batch))
+            report.merge(_write(engine, batch, bulk=bulk))
             batch = []
         if on_record:
             on_record(1)
-    report.merge(_write(engine, batch))
+    report.merge(_write(engine, batch, bulk=bulk))
     return report
 
 
-def _prepared(item: Parsed, today: date) -> Parsed | Rejection:
-    """The record with its links filled and checked for the store, or why it cannot be."""
-    try:
-        return Parsed(item.location, checked(finish(item.record), today=today))
-    except ValueError as exc:
-        return Rejection(item.location, str(exc))
-
-
-def _write(engine: sa.Engine, batch: list[Parsed]) -> ImportReport:
+def _write(engine: sa.Engine, batch: list[Parsed], *, bulk: bool = False) -> ImportReport:
     """Write one batch in one transaction; if the database refuses it, write its records one
-    by one, so that only the record it refuses is rejected (with the database's one-line
-    reason, never the batch's parameters)."""
+    by one (on the row path), so that only the record it refuses is rejected (with the
+    database's one-line reason, never the batch's parameters)."""
     try:
-        return _write_batch(engine, batch)
+        return _write_batch(engine, batch, bulk_upsert_papers if bulk else upsert_papers)
     except (sa.exc.StatementError, OverflowError) as exc:
         if not _record_fault(exc):
             raise
     report = ImportReport()
     for parsed in batch:
         try:
-            report.merge(_write_batch(engine, [parsed]))
+            report.merge(_write_batch(engine, [parsed], upsert_papers))
         except (sa.exc.StatementError, OverflowError) as exc:
             if not _record_fault(exc):
                 raise
@@ -101,14 +116,14 @@ def db_reason(exc: sa.exc.StatementError | OverflowError) -> str:
     return f"the database refused it: {lines[0] if lines else type(cause).__name__}"
 
 
-def _write_batch(engine: sa.Engine, batch: list[Parsed]) -> ImportReport:
+def _write_batch(engine: sa.Engine, batch: list[Parsed], write: Writer) -> ImportReport:
     """Write one batch in one transaction and classify each record."""
     report = ImportReport()
     if not batch:
         return report
     records = [p.record for p in batch]
     with transaction(engine) as conn:
-        result = upsert_papers(conn, records)
+        result = write(conn, records)
         featured = [(pid, r.feature) for pid, r in zip(result.paper_ids, records, strict=True)]
         with_feature = [(pid, f) for pid, f in featured if f is not None]
         submitters = ensure_submitters(conn, [f for _, f in with_feature])
@@ -132,9 +147,15 @@ def import_file(
     strict: bool = False,
     batch_size: int = 500,
     on_bytes: ProgressCallback | None = None,
+    bulk: bool = False,
 ) -> ImportReport:
-    """Import one file in the given or detected format."""
+    """Import one file in the given or detected format; `bulk` for large files (module
+    docstring): `batch_size` is then the bulk batch."""
     fmt = fmt or detect_format(path)
+    if bulk:
+        with closing(read_in_child(path, fmt, on_bytes=on_bytes)) as items:
+            return _load(
+                engine, items, batch_size=batch_size, strict=strict, on_record=None, bulk=True
+            )
     with open_text(path, on_bytes=on_bytes) as stream:
-        items = READERS[fmt](stream, path.name)
-        return load(engine, items, batch_size=batch_size, strict=strict)
+        return load(engine, READERS[fmt](stream, path.name), batch_size=batch_size, strict=strict)

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
-from dailypapers.models import FeatureRecord, PaperRecord
+from dailypapers.models import FeatureRecord, PaperRecord, Parsed, Rejection
 from dailypapers.periods import latest_feature_day
 from dailypapers.safety import MAX_INT, clean_text, http_url
 
@@ -219,6 +219,15 @@ def _checked_feature(feature: FeatureRecord | None, today: date) -> FeatureRecor
 
 def _clean_or_none(text: str | None) -> str | None:
     return (clean_text(text).strip() or None) if text else None
+
+
+def prepare(item: Parsed, today: date) -> Parsed | Rejection:
+    """A parsed record with its links filled and checked for the store, or why it cannot be
+    (every importer's records pass here once, on either import path)."""
+    try:
+        return Parsed(item.location, checked(finish(item.record), today=today))
+    except ValueError as exc:
+        return Rejection(item.location, str(exc))
 
 
 def finish(record: PaperRecord) -> PaperRecord:

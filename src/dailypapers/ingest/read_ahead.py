@@ -1,0 +1,128 @@
+"""Read, parse and check an import file in a child process while this one writes.
+
+Parsing JSON and normalising records costs about as much CPU as writing them, so a bulk
+import splits the two over two processes: the child (`python -m
+dailypapers.ingest.read_ahead FILE FORMAT`, a fresh interpreter, so nothing of the parent
+is re-imported or inherited) runs the reader and `normalize.prepare` and streams the items,
+in order and in pickled chunks, through its stdout pipe; the parent writes them. The pipe's
+buffer bounds how far the child runs ahead, so memory stays flat.
+
+Failures keep their meaning: an InputError in the child (truncated gzip, bad encoding) is
+raised again in the parent with its message; if the parent dies (kill -9), the child's next
+write fails on the closed pipe and it exits, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from dailypapers.errors import DailyPapersError
+from dailypapers.ingest.detect import READERS
+from dailypapers.ingest.normalize import prepare
+from dailypapers.ingest.source import open_text
+from dailypapers.models import PaperRecord, Parsed, Rejection, SourceItem
+
+CHUNK = 1000
+"""Items per message: enough that pickling overhead is small, few enough that the first
+batch starts writing at once."""
+
+
+def read_in_child(
+    path: Path, fmt: str, *, on_bytes: Callable[[int], None] | None = None
+) -> Generator[SourceItem, None, None]:
+    """The file's items, each Parsed one already through `prepare`, read by a child process."""
+    command = [sys.executable, "-m", __name__, str(path), fmt]
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    try:
+        while True:
+            try:
+                kind, payload, read_bytes = pickle.load(child.stdout)
+            except EOFError:
+                raise DailyPapersError(
+                    f"{path.name}: the reading process stopped (exit code {child.wait()})"
+                ) from None
+            if on_bytes and read_bytes:
+                on_bytes(read_bytes)
+            if kind == "error":
+                raise payload
+            if kind == "done":
+                return
+            yield from map(_from_wire, payload)
+    finally:
+        child.stdout.close()
+        if child.poll() is None:  # stopped early (strict mode, an error): no more reading
+            child.terminate()
+        child.wait()
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(PaperRecord))
+Wire = tuple[str, str | tuple[object, ...]]
+"""(location, reason) for a Rejection, (location, field values) for a Parsed record: plain
+tuples unpickle in less than half the time of the dataclasses (the parent's time is the
+import's bottleneck)."""
+
+
+def _to_wire(item: SourceItem) -> Wire:
+    if isinstance(item, Rejection):
+        return item.location, item.reason
+    record = item.record
+    return item.location, tuple(getattr(record, name) for name in _FIELDS)
+
+
+def _from_wire(wire: Wire) -> SourceItem:
+    location, value = wire
+    if isinstance(value, str):
+        return Rejection(location, value)
+    return Parsed(location, PaperRecord(*value))  # type: ignore[arg-type]
+
+
+def _send_items(path: Path, fmt: str, out: BinaryIO) -> None:
+    """Write ("items", [item, ...], bytes read) messages, then ("done", ...) or ("error",
+    InputError, ...)."""
+    today = datetime.now(UTC).date()
+    counted = [0]
+
+    def count(n: int) -> None:
+        counted[0] += n
+
+    def send(kind: str, payload: object) -> None:
+        pickle.dump((kind, payload, counted[0]), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        counted[0] = 0
+
+    try:
+        chunk: list[Wire] = []
+        with open_text(path, on_bytes=count) as stream:
+            for item in READERS[fmt](stream, path.name):
+                chunk.append(_to_wire(prepare(item, today) if isinstance(item, Parsed) else item))
+                if len(chunk) >= CHUNK:
+                    send("items", chunk)
+                    chunk = []
+        send("items", chunk)
+        send("done", None)
+    except DailyPapersError as exc:
+        send("error", exc)
+
+
+def main() -> None:
+    """Child process entry: stdout carries the messages only (prints go to stderr)."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        _send_items(Path(sys.argv[1]), sys.argv[2], out)
+        out.close()
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the importer is gone (killed, or stopped early): nobody to read for
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Bulk writes for large imports: `papers.plan_upsert`'s plan, written in a few large
+statements per batch, with the keyword index fed once per batch instead of once per row.
+
+The plan (which record is new, which changed, merged how) is the same as on the row path,
+so both paths store the same rows; only the writing differs.
+
+SQLite: new papers get their ids up front (the importer holds the write lock from BEGIN
+IMMEDIATE, and SQLite would pick the same ones: max(id) + 1 onwards), rows go in by
+executemany, and the FTS5 triggers (migration 0006) are dropped for the transaction and
+recreated, verbatim, before it commits, while the batch's new and changed papers are added
+to the index in one INSERT ... SELECT. DDL is transactional in SQLite, so no other connection
+ever sees the triggers missing and a killed import rolls back to them with its batch. (Python
+3.11's sqlite3 cannot switch triggers off for one connection, SQLITE_DBCONFIG_ENABLE_TRIGGER.)
+Fed one row at a time by the triggers, FTS5 indexes the same text more slowly
+(benchmarks/import_throughput.py prints both).
+
+PostgreSQL: ids come from the papers sequence, the rows are COPY'd into a temporary staging
+table and merged with one INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE; authors and
+categories are COPY'd straight into their tables once the batch's old ones are deleted. The
+tsvector is a generated column, so PostgreSQL indexes the rows as they are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from dailypapers.models import PaperRecord
+from dailypapers.store.papers import (
+    AUTHOR_COLUMNS,
+    CATEGORY_COLUMNS,
+    ChildRow,
+    Slot,
+    UpsertPlan,
+    UpsertResult,
+    child_rows,
+    paper_row,
+    plan_upsert,
+)
+from dailypapers.store.schema import paper_authors, paper_categories, papers, utcnow
+
+FTS_TABLE = "papers_fts"
+_IN_CHUNK = 10_000
+"""Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters."""
+
+
+def bulk_upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
+    """`papers.upsert_papers` for large batches: same plan, same outcomes, same rows."""
+    plan = plan_upsert(conn, batch)
+    if conn.dialect.name == "postgresql":
+        _write_postgres(conn, plan)
+    else:
+        _write_sqlite(conn, plan)
+    return plan.result()
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]
+
+
+def _stale_children(plan: UpsertPlan) -> list[int]:
+    """Stored papers whose authors or categories this batch replaces (new ones have none)."""
+    return [s.paper_id for s in plan.changed if s.children_changed]
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+
+def _write_sqlite(conn: sa.Connection, plan: UpsertPlan) -> None:
+    first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.id), 0))).scalar_one()
+    for offset, slot in enumerate(plan.new, start=first + 1):
+        slot.paper_id = offset
+    retext = [s.paper_id for s in plan.changed if s.text_changed]
+    with _fts_triggers_dropped(conn) as columns:
+        _feed_fts(conn, columns, retext, remove=True)  # FTS5 needs the old text to remove it
+        if plan.new:
+            conn.execute(papers.insert(), [{"id": s.paper_id, **paper_row(s)} for s in plan.new])
+        if plan.changed:
+            update = sa.update(papers).where(papers.c.id == sa.bindparam("pid"))
+            conn.execute(update, [{"pid": s.paper_id, **paper_row(s)} for s in plan.changed])
+        _feed_fts(conn, columns, [s.paper_id for s in plan.new] + retext, remove=False)
+    stale = _stale_children(plan)
+    for ids in _chunks(stale):
+        conn.execute(sa.delete(paper_authors).where(paper_authors.c.paper_id.in_(ids)))
+        conn.execute(sa.delete(paper_categories).where(paper_categories.c.paper_id.in_(ids)))
+    authors, cats = child_rows(plan.with_new_children)
+    _insert_rows(conn, paper_authors.name, AUTHOR_COLUMNS, authors)
+    _insert_rows(conn, paper_categories.name, CATEGORY_COLUMNS, cats)
+
+
+def _insert_rows(
+    conn: sa.Connection, table: str, columns: Sequence[str], rows: list[ChildRow]
+) -> None:
+    """Plain executemany: integers and text need no type processing."""
+    if rows:
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        conn.exec_driver_sql(sql, rows)
+
+
+@contextmanager
+def _fts_triggers_dropped(conn: sa.Connection) -> Iterator[list[str]]:
+    """Drop the triggers that feed the keyword index from papers, for the body of the block,
+    then recreate them exactly as they were; yields the index's columns.
+
+    Must run inside the write transaction: if the block raises, the rollback restores them.
+    """
+    triggers = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'papers' "
+        f"AND sql LIKE '%{FTS_TABLE}%'"
+    ).all()
+    columns = [row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({FTS_TABLE})")]
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield columns
+    for _name, sql in triggers:
+        conn.exec_driver_sql(sql)
+
+
+def _feed_fts(conn: sa.Connection, columns: list[str], ids: Sequence[int], *, remove: bool) -> None:
+    """Add these papers' current text to the external-content FTS5 index, or remove it (its
+    'delete' command takes the text as indexed, so removal runs before the rows change)."""
+    names = ", ".join(columns)
+    command = f"{FTS_TABLE}, " if remove else ""
+    value = "'delete', " if remove else ""
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" for _ in chunk)
+        conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE} ({command}rowid, {names}) "
+            f"SELECT {value}id, {names} FROM papers WHERE id IN ({marks})",
+            tuple(chunk),
+        )
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+_STAGE = "papers_stage"
+_KEEP_ON_UPDATE = frozenset({"id", "created_at"})
+
+
+def _write_postgres(conn: sa.Connection, plan: UpsertPlan) -> None:
+    import psycopg  # the PostgreSQL driver; only needed here
+
+    slots = plan.new + plan.changed
+    dbapi: Any = conn.connection.driver_connection
+    try:
+        with dbapi.cursor() as cur:
+            _allocate_ids(cur, plan.new)
+            if slots:
+                _merge_papers(cur, conn.dialect, slots)
+            stale = _stale_children(plan)
+            if stale:
+                cur.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (stale,))
+                cur.execute("DELETE FROM paper_categories WHERE paper_id = ANY(%s)", (stale,))
+            authors, cats = child_rows(plan.with_new_children)
+            _copy(cur, paper_authors.name, AUTHOR_COLUMNS, authors)
+            _copy(cur, paper_categories.name, CATEGORY_COLUMNS, cats)
+    except psycopg.Error as exc:  # as SQLAlchemy would raise it, so callers classify it alike
+        raise sa.exc.DBAPIError.instance(
+            "bulk paper write", None, exc, psycopg.Error, dialect=conn.dialect
+        ) from exc
+
+
+def _allocate_ids(cur: Any, slots: list[Slot]) -> None:
+    if not slots:
+        return
+    cur.execute(
+        "SELECT nextval(pg_get_serial_sequence('papers', 'id')) FROM generate_series(1, %s)",
+        (len(slots),),
+    )
+    for slot, (pid,) in zip(slots, cur.fetchall(), strict=True):
+        slot.paper_id = pid
+
+
+def _merge_papers(cur: Any, dialect: sa.Dialect, slots: list[Slot]) -> None:
+    """COPY the rows into a staging table, then one upsert: new ids insert, stored ones
+    update (every column but id and created_at, as the row path's UPDATE does)."""
+    columns = [c.name for c in papers.columns]
+    names = ", ".join(columns)
+    cur.execute(
+        f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS SELECT {names} FROM papers WITH NO DATA"
+    )
+    binds = [_bind_processor(papers.c[name], dialect) for name in columns]
+    now = utcnow()
+    with cur.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
+        for slot in slots:
+            row = {"id": slot.paper_id, "created_at": now, **paper_row(slot)}
+            copy.write_row([bind(row[name]) for name, bind in zip(columns, binds, strict=True)])
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEEP_ON_UPDATE)
+    cur.execute(
+        f"INSERT INTO papers ({names}) SELECT {names} FROM {_STAGE} ORDER BY id "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+    cur.execute(f"DROP TABLE {_STAGE}")
+
+
+def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
+    """The column type's own conversion to the driver's value (UTC datetimes, JSON), so
+    COPY stores what an INSERT through SQLAlchemy would."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
+
+
+def _copy(cur: Any, table: str, columns: Sequence[str], rows: list[ChildRow]) -> None:
+    if rows:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
