@@ -54,10 +54,13 @@ class PaperRecord:
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """A record a source read successfully, with where it came from (`file:line`)."""
+    """A record a source read successfully, with where it came from (`file:line`), and its
+    `store.papers.content_hash` when already computed (the bulk path's reading process does,
+    so that the writing process need not)."""
 
     location: str
     record: PaperRecord
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,11 @@ from dailypapers.store import generations
 from dailypapers.store.bulk import bulk_upsert_papers
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
-from dailypapers.store.papers import UpsertResult, upsert_papers
+from dailypapers.store.papers import Hashes, UpsertResult, upsert_papers
 from dailypapers.store.users import ensure_submitters
 
 ProgressCallback = Callable[[int], None]
-Writer = Callable[[sa.Connection, list[PaperRecord]], UpsertResult]
+Writer = Callable[[sa.Connection, list[PaperRecord], Hashes], UpsertResult]
 
 
 def load(
@@ -123,7 +123,7 @@ def _write_batch(engine: sa.Engine, batch: list[Parsed], write: Writer) -> Impor
         return report
     records = [p.record for p in batch]
     with transaction(engine) as conn:
-        result = write(conn, records)
+        result = write(conn, records, [p.content_hash for p in batch])
         featured = [(pid, r.feature) for pid, r in zip(result.paper_ids, records, strict=True)]
         with_feature = [(pid, f) for pid, f in featured if f is not None]
         submitters = ensure_submitters(conn, [f for _, f in with_feature])
@@ -147,15 +147,22 @@ def import_file(
     strict: bool = False,
     batch_size: int = 500,
     on_bytes: ProgressCallback | None = None,
+    on_record: ProgressCallback | None = None,
     bulk: bool = False,
 ) -> ImportReport:
     """Import one file in the given or detected format; `bulk` for large files (module
     docstring): `batch_size` is then the bulk batch."""
     fmt = fmt or detect_format(path)
     if bulk:
-        with closing(read_in_child(path, fmt, on_bytes=on_bytes)) as items:
+        with closing(read_in_child(path, fmt, on_bytes=on_bytes)) as checked:
             return _load(
-                engine, items, batch_size=batch_size, strict=strict, on_record=None, bulk=True
+                engine,
+                checked,
+                batch_size=batch_size,
+                strict=strict,
+                on_record=on_record,
+                bulk=True,
             )
     with open_text(path, on_bytes=on_bytes) as stream:
-        return load(engine, READERS[fmt](stream, path.name), batch_size=batch_size, strict=strict)
+        items = READERS[fmt](stream, path.name)
+        return load(engine, items, batch_size=batch_size, strict=strict, on_record=on_record)

@@ -29,6 +29,7 @@ from dailypapers.ingest.detect import READERS
 from dailypapers.ingest.normalize import prepare
 from dailypapers.ingest.source import open_text
 from dailypapers.models import PaperRecord, Parsed, Rejection, SourceItem
+from dailypapers.store.papers import content_hash
 
 CHUNK = 1000
 """Items per message: enough that pickling overhead is small, few enough that the first
@@ -65,24 +66,24 @@ def read_in_child(
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(PaperRecord))
-Wire = tuple[str, str | tuple[object, ...]]
-"""(location, reason) for a Rejection, (location, field values) for a Parsed record: plain
-tuples unpickle in less than half the time of the dataclasses (the parent's time is the
-import's bottleneck)."""
+Wire = tuple[str, str | tuple[object, ...], str | None]
+"""(location, reason, None) for a Rejection, (location, field values, content hash) for a
+Parsed record: plain tuples unpickle in less than half the time of the dataclasses, and the
+hash is computed here, because the writing process's time is the import's bottleneck."""
 
 
 def _to_wire(item: SourceItem) -> Wire:
     if isinstance(item, Rejection):
-        return item.location, item.reason
+        return item.location, item.reason, None
     record = item.record
-    return item.location, tuple(getattr(record, name) for name in _FIELDS)
+    return item.location, tuple(getattr(record, name) for name in _FIELDS), content_hash(record)
 
 
 def _from_wire(wire: Wire) -> SourceItem:
-    location, value = wire
+    location, value, digest = wire
     if isinstance(value, str):
         return Rejection(location, value)
-    return Parsed(location, PaperRecord(*value))  # type: ignore[arg-type]
+    return Parsed(location, PaperRecord(*value), digest)  # type: ignore[arg-type]
 
 
 def _send_items(path: Path, fmt: str, out: BinaryIO) -> None:

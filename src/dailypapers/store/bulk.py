@@ -33,6 +33,7 @@ from dailypapers.store.papers import (
     AUTHOR_COLUMNS,
     CATEGORY_COLUMNS,
     ChildRow,
+    Hashes,
     Slot,
     UpsertPlan,
     UpsertResult,
@@ -47,9 +48,11 @@ _IN_CHUNK = 10_000
 """Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters."""
 
 
-def bulk_upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
+def bulk_upsert_papers(
+    conn: sa.Connection, batch: Sequence[PaperRecord], hashes: Hashes = None
+) -> UpsertResult:
     """`papers.upsert_papers` for large batches: same plan, same outcomes, same rows."""
-    plan = plan_upsert(conn, batch)
+    plan = plan_upsert(conn, batch, hashes)
     if conn.dialect.name == "postgresql":
         _write_postgres(conn, plan)
     else:
@@ -67,6 +70,25 @@ def _stale_children(plan: UpsertPlan) -> list[int]:
     return [s.paper_id for s in plan.changed if s.children_changed]
 
 
+def _bound_rows(dialect: sa.Dialect, slots: list[Slot]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Every column of papers, and each slot's row as the driver takes it: converted by the
+    column types' own bind processors (UTC datetimes, JSON), so that the rows are stored as
+    an INSERT through SQLAlchemy would store them, without its per-row work."""
+    columns = [c.name for c in papers.columns]
+    binds = [_bind_processor(papers.c[name], dialect) for name in columns]
+    now = utcnow()
+    rows = []
+    for slot in slots:
+        row = {"id": slot.paper_id, "created_at": now, **paper_row(slot)}
+        rows.append(tuple(bind(row[n]) for n, bind in zip(columns, binds, strict=True)))
+    return columns, rows
+
+
+def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
+
+
 # --- SQLite -----------------------------------------------------------------------------
 
 
@@ -75,14 +97,16 @@ def _write_sqlite(conn: sa.Connection, plan: UpsertPlan) -> None:
     for offset, slot in enumerate(plan.new, start=first + 1):
         slot.paper_id = offset
     retext = [s.paper_id for s in plan.changed if s.text_changed]
-    with _fts_triggers_dropped(conn) as columns:
-        _feed_fts(conn, columns, retext, remove=True)  # FTS5 needs the old text to remove it
+    with _fts_triggers_dropped(conn) as indexed:
+        _feed_fts(conn, indexed, retext, remove=True)  # FTS5 needs the old text to remove it
         if plan.new:
-            conn.execute(papers.insert(), [{"id": s.paper_id, **paper_row(s)} for s in plan.new])
+            names, rows = _bound_rows(conn.dialect, plan.new)
+            marks = ", ".join("?" for _ in names)
+            conn.exec_driver_sql(f"INSERT INTO papers ({', '.join(names)}) VALUES ({marks})", rows)
         if plan.changed:
             update = sa.update(papers).where(papers.c.id == sa.bindparam("pid"))
             conn.execute(update, [{"pid": s.paper_id, **paper_row(s)} for s in plan.changed])
-        _feed_fts(conn, columns, [s.paper_id for s in plan.new] + retext, remove=False)
+        _feed_fts(conn, indexed, [s.paper_id for s in plan.new] + retext, remove=False)
     stale = _stale_children(plan)
     for ids in _chunks(stale):
         conn.execute(sa.delete(paper_authors).where(paper_authors.c.paper_id.in_(ids)))
@@ -179,30 +203,20 @@ def _allocate_ids(cur: Any, slots: list[Slot]) -> None:
 def _merge_papers(cur: Any, dialect: sa.Dialect, slots: list[Slot]) -> None:
     """COPY the rows into a staging table, then one upsert: new ids insert, stored ones
     update (every column but id and created_at, as the row path's UPDATE does)."""
-    columns = [c.name for c in papers.columns]
+    columns, rows = _bound_rows(dialect, slots)
     names = ", ".join(columns)
     cur.execute(
         f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS SELECT {names} FROM papers WITH NO DATA"
     )
-    binds = [_bind_processor(papers.c[name], dialect) for name in columns]
-    now = utcnow()
     with cur.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
-        for slot in slots:
-            row = {"id": slot.paper_id, "created_at": now, **paper_row(slot)}
-            copy.write_row([bind(row[name]) for name, bind in zip(columns, binds, strict=True)])
+        for row in rows:
+            copy.write_row(row)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEEP_ON_UPDATE)
     cur.execute(
         f"INSERT INTO papers ({names}) SELECT {names} FROM {_STAGE} ORDER BY id "
         f"ON CONFLICT (id) DO UPDATE SET {updates}"
     )
     cur.execute(f"DROP TABLE {_STAGE}")
-
-
-def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
-    """The column type's own conversion to the driver's value (UTC datetimes, JSON), so
-    COPY stores what an INSERT through SQLAlchemy would."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process or (lambda value: value)
 
 
 def _copy(cur: Any, table: str, columns: Sequence[str], rows: list[ChildRow]) -> None:

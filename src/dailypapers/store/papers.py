@@ -113,7 +113,10 @@ def _find_existing(conn: sa.Connection, batch: Sequence[PaperRecord]) -> list[in
     if ids:
         q = sa.select(papers.c.id, papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids))
         by_id = {row.arxiv_id: row.id for row in conn.execute(q)}
-    keys = {title_key(r.title) for r in batch if not (r.arxiv_id and r.arxiv_id in by_id)}
+    unmatched = [r for r in batch if not (r.arxiv_id and r.arxiv_id in by_id)]
+    if not _any_untagged(conn):  # a record with an arXiv id can only join one without by title
+        unmatched = [r for r in unmatched if not r.arxiv_id]
+    keys = {title_key(r.title) for r in unmatched}
     by_key: dict[str, list[tuple[int, str | None]]] = {}
     if keys:
         q = sa.select(papers.c.id, papers.c.arxiv_id, papers.c.title_key).where(
@@ -122,6 +125,12 @@ def _find_existing(conn: sa.Connection, batch: Sequence[PaperRecord]) -> list[in
         for row in conn.execute(q.order_by(papers.c.id)):
             by_key.setdefault(row.title_key, []).append((row.id, row.arxiv_id))
     return [_match(r, by_id, by_key) for r in batch]
+
+
+def _any_untagged(conn: sa.Connection) -> bool:
+    """Whether any stored paper lacks an arXiv id (one probe of the arxiv_id index)."""
+    q = sa.select(papers.c.id).where(papers.c.arxiv_id.is_(None)).limit(1)
+    return conn.execute(q).first() is not None
 
 
 def _match(
@@ -220,14 +229,16 @@ def _register(by_key: dict[str, Slot], slot: Slot) -> None:
         by_key[f"untagged:{key}"] = slot
 
 
-def upsert_papers(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertResult:
+def upsert_papers(
+    conn: sa.Connection, batch: Sequence[PaperRecord], hashes: Hashes = None
+) -> UpsertResult:
     """Insert new papers and update changed ones; outcomes are 'inserted'/'updated'/'unchanged'.
 
     Records are first resolved to one slot per paper (`plan_upsert`), then written with a
     handful of statements per batch. Running the same batch twice reports everything
     unchanged the second time. `store.bulk` writes the same plan faster for large imports.
     """
-    plan = plan_upsert(conn, batch)
+    plan = plan_upsert(conn, batch, hashes)
     _flush(conn, plan)
     return plan.result()
 
@@ -252,7 +263,13 @@ class UpsertPlan:
         return [s for s in self.new + self.changed if s.children_changed]
 
 
-def plan_upsert(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertPlan:
+Hashes = Sequence[str | None] | None
+"""Each record's `content_hash` where already known (None: compute it)."""
+
+
+def plan_upsert(
+    conn: sa.Connection, batch: Sequence[PaperRecord], hashes: Hashes = None
+) -> UpsertPlan:
     """Resolve each record to one slot per paper: a stored paper it matches (by arXiv id,
     else title key), an earlier record of the batch, or a new paper; merge into the slot."""
     matches = _find_existing(conn, batch)
@@ -264,11 +281,12 @@ def plan_upsert(conn: sa.Connection, batch: Sequence[PaperRecord]) -> UpsertPlan
         by_key[f"pid:{row.id}"] = Slot(old, digest, row.id, old, digest)
     placed: list[Slot] = []
     outcomes: list[str] = []
-    for record, match in zip(batch, matches, strict=True):
+    known_hashes = hashes or [None] * len(batch)
+    for record, match, digest in zip(batch, matches, known_hashes, strict=True):
         keys = [f"pid:{match}"] if match else _lookup_keys(record)
         slot = next((by_key[k] for k in keys if k in by_key), None)
         if slot is None:
-            slot = Slot(record, content_hash(record))
+            slot = Slot(record, digest or content_hash(record))
             outcomes.append("inserted")
         else:
             before = slot.hash
