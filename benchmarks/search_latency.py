@@ -5,7 +5,9 @@ hours, so the stores are made from the bundled sample. Each synthetic paper take
 from one real record and its abstract from sentences of three real records; its vector is the
 real embedding of its title record plus Gaussian noise (sigma per dimension), renormalised.
 Queries are word runs cut from real titles and go through the full path (parse, FTS5, query
-embedding with the real model, HNSW, filters, fusion, snippets).
+embedding with the real model, HNSW, filters, fusion, snippets); each leg is then timed alone
+on the same queries (the keyword leg as hybrid search calls it; the vector leg = embedding +
+HNSW). The load average is printed with each size: the machine may be shared.
 
     python benchmarks/search_latency.py --sizes 10000 100000 [--cache FILE] [--queries 200]
         [--keep DIR]
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import re
 import resource
@@ -29,10 +32,12 @@ import sqlalchemy as sa
 
 from dailypapers.ingest.bundled import SAMPLE_VECTORS, sample_files
 from dailypapers.ingest.loader import import_file
+from dailypapers.models import SearchFilters
 from dailypapers.search.dense import UsearchFileIndex
 from dailypapers.search.embed_cache import CachedEmbedder
 from dailypapers.search.embedder import Embedder, load_embedder
-from dailypapers.search.searcher import HybridSearcher, build_searcher
+from dailypapers.search.query import parse_query
+from dailypapers.search.searcher import MIN_DEPTH, HybridSearcher, build_searcher
 from dailypapers.search.texts import paper_text
 from dailypapers.search.vectors import UsearchIndex
 from dailypapers.store import migrate
@@ -69,9 +74,13 @@ def synthetic(
         mix = [sentences[(b + j * 7919 + i) % len(sample)] for j in range(3)]
         abstract = " ".join(s[(i + j) % len(s)] for j, s in enumerate(mix))
         docs.append((sample[b][0], abstract))
-    noisy = vectors[base] + rng.normal(0, NOISE_SIGMA, (n, vectors.shape[1])).astype(np.float32)
-    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    return docs, noisy.astype(np.float32), base
+    noisy = np.empty((n, vectors.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):  # in slices: float64 noise for 1M rows would be 3 GB
+        rows = base[start : start + 100_000]
+        noise = rng.normal(0, NOISE_SIGMA, (len(rows), vectors.shape[1])).astype(np.float32)
+        chunk = vectors[rows] + noise
+        noisy[start : start + len(rows)] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    return docs, noisy, base
 
 
 def build_store(
@@ -142,6 +151,25 @@ def timed(searcher: HybridSearcher, queries: list[str]) -> list[float]:
     return times
 
 
+def timed_legs(
+    searcher: HybridSearcher, embedder: Embedder, queries: list[str]
+) -> tuple[list[float], list[float]]:
+    """Milliseconds per keyword leg alone (the depth hybrid search asks for) and per vector
+    leg alone (query embedding, not cached, plus the HNSW search)."""
+    keyword, dense = [], []
+    none = SearchFilters()
+    for text in queries:
+        query = parse_query(text)
+        started = time.perf_counter()
+        with searcher.engine.connect() as conn:
+            searcher.keyword.search(conn, query, k=MIN_DEPTH, filters=none)
+        keyword.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        searcher.dense.search(embedder.embed([query.free_text + " "])[0], MIN_DEPTH)
+        dense.append((time.perf_counter() - started) * 1000)
+    return keyword, dense
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -202,15 +230,22 @@ def run_size(
         timed(searcher, warmup)  # opens the index; other queries, so none is timed warm
         times = timed(searcher, queries)
         after = rss_mb()
+        keyword_ms, dense_ms = timed_legs(searcher, embedder, queries)
         embed_ms = [_embed_ms(embedder, q) for q in queries[:50]]
         index_file = sum(p.stat().st_size for p in (folder / "search").glob("*.usearch"))
         print(
             f"n={n:>9,}  build {built:6.0f} s  hybrid p50 {percentile(times, 50):6.1f} ms  "
-            f"p99 {percentile(times, 99):6.1f} ms  (query embedding alone p50 "
+            f"p99 {percentile(times, 99):6.1f} ms  | keyword leg p50 "
+            f"{percentile(keyword_ms, 50):.1f} / p99 {percentile(keyword_ms, 99):.1f} ms  "
+            f"| vector leg p50 {percentile(dense_ms, 50):.1f} / p99 "
+            f"{percentile(dense_ms, 99):.1f} ms (query embedding alone p50 "
             f"{percentile(embed_ms, 50):.1f} ms)  RSS +{after - before:6.0f} MB  "
             f"usearch file {index_file / 2**20:6.0f} MB  FTS5 {fts_mb(engine):6.0f} MB  "
-            f"db file {(folder / 'bench.sqlite3').stat().st_size / 2**20:6.0f} MB"
+            f"db file {(folder / 'bench.sqlite3').stat().st_size / 2**20:6.0f} MB  "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            flush=True,
         )
+        searcher.close()
         engine.dispose()
 
 

@@ -99,7 +99,8 @@ class ImportReport:
 @dataclass(slots=True)
 class Paper:
     """A stored paper as the services and pages see it; `upvotes` counts imported + local,
-    `local_upvotes` the votes cast here; `hf_paper` is HF's own object, if it sent one."""
+    `local_upvotes` the votes cast here. HF's own paper object stays in the store: only the
+    JSON API gives it back (`ApiEntry.hf_paper_json`)."""
 
     id: int
     title: str
@@ -119,7 +120,6 @@ class Paper:
     thumbnail_url: str | None
     upvotes: int
     local_upvotes: int = 0
-    hf_paper: HfJson | None = None
 
 
 @dataclass(slots=True)

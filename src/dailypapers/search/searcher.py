@@ -25,7 +25,7 @@ from dailypapers.models import SEARCH_SORTS, Paper, SearchFilters, SearchHit, Se
 from dailypapers.models import SearchSort as Sort
 from dailypapers.search.dense import DenseIndex, ServingIndex
 from dailypapers.search.embedder import Embedder
-from dailypapers.search.fusion import convex, rrf
+from dailypapers.search.fusion import Normalisation, convex, rrf
 from dailypapers.search.keyword import KeywordIndex, keyword_index_for
 from dailypapers.search.query import Query, parse_query
 from dailypapers.search.snippets import highlight, query_stems, snippet
@@ -53,6 +53,8 @@ class Fusion:
     alpha: float = 0.4
     """Convex fusion: the keyword leg's weight."""
     min_similarity: float = 0.25
+    normalisation: Normalisation = "minmax"
+    """Convex fusion: how each leg's scores are put on one scale (see fusion.normalise)."""
 
     def fuse(self, keyword: Ranking, dense: Ranking) -> Ranking:
         """One ranking from both legs (either may be empty).
@@ -62,7 +64,7 @@ class Fusion:
         """
         dense = [(i, s) for i, s in dense if s >= self.min_similarity]
         if self.method == "convex":
-            return convex([keyword, dense], alpha=self.alpha)
+            return convex([keyword, dense], alpha=self.alpha, normalisation=self.normalisation)
         return rrf([keyword, dense], k=self.rrf_k)
 
 

@@ -30,6 +30,11 @@ _PAPER_FIELDS = (
     "code_url", "project_url", "github_stars", "ai_summary", "ai_keywords", "thumbnail_url",
     "hf_paper",
 )  # fmt: skip
+_SHOWN_FIELDS = tuple(f for f in _PAPER_FIELDS if f != "hf_paper")
+"""What a Paper carries. HF's own paper object (3.6 KB of JSON a paper on the sample, up to
+47 KB) is not among them: only the JSON API gives it back, and it reads the stored text itself
+(store.features). Decoding it for every paper of a search page cost about a third of the
+page's CPU time."""
 
 
 @dataclass(slots=True)
@@ -84,8 +89,11 @@ def paper_row(slot: Slot) -> dict[str, Any]:
     return row
 
 
-def _load_records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> dict[int, PaperRecord]:
-    """Rebuild PaperRecords (with authors and categories) for the given paper rows."""
+def _load_records(
+    conn: sa.Connection, rows: Sequence[sa.Row[Any]], fields: Sequence[str] = _PAPER_FIELDS
+) -> dict[int, PaperRecord]:
+    """Rebuild PaperRecords (with authors and categories) for the given paper rows, which
+    hold the columns ``fields`` (the others keep the record's defaults)."""
     ids = [r.id for r in rows]
     authors: dict[int, list[str]] = {i: [] for i in ids}
     cats: dict[int, list[str]] = {i: [] for i in ids}
@@ -97,7 +105,7 @@ def _load_records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> dict[int,
         cats[c.paper_id].append(c.category)
     return {
         r.id: PaperRecord(
-            **{name: getattr(r, name) for name in _PAPER_FIELDS},
+            **{name: getattr(r, name) for name in fields},
             authors=authors[r.id],
             categories=cats[r.id],
             upvotes=r.imported_upvotes,
@@ -326,9 +334,10 @@ def get_papers(conn: sa.Connection, ids: Sequence[int]) -> list[Paper]:
         .scalar_subquery()
         .label("local_votes")
     )
-    q = sa.select(papers, local_votes).where(papers.c.id.in_(set(ids)))
-    rows = conn.execute(q).all()
-    records = _load_records(conn, rows)
+    shown = (c for c in papers.c if c.name != "hf_paper")
+    q = sa.select(*shown, local_votes).where(papers.c.id.in_(set(ids)))
+    rows: Sequence[Any] = conn.execute(q).all()
+    records = _load_records(conn, rows, _SHOWN_FIELDS)
     by_id = {r.id: _to_paper(r, records[r.id]) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -356,7 +365,6 @@ def _to_paper(row: sa.Row[Any], record: PaperRecord) -> Paper:
         thumbnail_url=http_url(record.thumbnail_url),
         upvotes=row.imported_upvotes + row.local_votes,
         local_upvotes=row.local_votes,
-        hf_paper=record.hf_paper,
     )
 
 
