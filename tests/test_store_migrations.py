@@ -64,6 +64,11 @@ def test_upgrade_from_0003_fills_authors_text_and_keeps_author_search(
                 "SELECT rowid FROM papers_fts WHERE papers_fts MATCH 'authors_text:hopper'"
             ).scalars()
             assert list(found) == [1]
+        else:  # 0016: PostgreSQL's generated tsvector holds the authors too
+            found = conn.exec_driver_sql(
+                "SELECT id FROM papers WHERE search_tsv @@ to_tsquery('english', 'hopper')"
+            ).scalars()
+            assert list(found) == [1]
     engine.dispose()
 
 

@@ -280,8 +280,9 @@ def _tsquery(query: Query, *, all_words: bool = False) -> sa.ColumnElement[str] 
 
 
 PG_LABEL_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
-"""ts_rank's weights of the labels D, C, B, A: the title (A) counts twice the abstract (B);
-PostgreSQL's default is {0.1, 0.2, 0.4, 1.0}. Tuned on the eval collections."""
+"""ts_rank's weights of the labels D, C, B, A: the title (A) counts twice the abstract (B),
+the authors (C, migration 0016) less; PostgreSQL's default is {0.1, 0.2, 0.4, 1.0}. The A/B
+ratio was tuned on the eval collections (which have no authors)."""
 PG_RANK_NORMALISATION = 1
 """ts_rank's normalisation: 1 divides by 1 + log(document length), so long abstracts do not
 win by length alone (0, none, and 2, by the length, both ranked worse)."""
@@ -289,9 +290,9 @@ win by length alone (0, none, and 2, by the length, both ranked worse)."""
 
 class PostgresFullTextIndex(_AllWordsFirst):
     """PostgreSQL full text over the generated ``search_tsv`` column (english stemming; title
-    A, abstract B), ranked like BM25: for each query word, its inverse document frequency x
-    ts_rank of that word alone (the word's weighted, saturating count in the paper, divided by
-    the log of the paper's length), summed.
+    A, abstract B, authors C), ranked like BM25: for each query word, its inverse document
+    frequency x ts_rank of that word alone (the word's weighted, saturating count in the
+    paper, divided by the log of the paper's length), summed.
 
     ts_rank and ts_rank_cd over the whole query have no notion of how rare a word is, so in a
     question every word counted as much as the subject ("methods" as much as "cataloguing"):
