@@ -9,11 +9,21 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
 from dailypapers.errors import ConfigError
-from dailypapers.search.embedder import Embedder, load_embedder
+from dailypapers.search.embedder import (
+    Embedder,
+    OnnxEmbedder,
+    load_embedder,
+    model_id_for,
+    spec_of,
+)
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
+TOKENIZER = (
+    Path(__file__).parents[1] / "src/dailypapers/search/data/all-MiniLM-L6-v2/tokenizer.json"
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +72,39 @@ def test_empty_inputs(embedder: Embedder) -> None:
 def test_model_id_tracks_max_length(embedder: Embedder) -> None:
     assert embedder.model_id.startswith("all-MiniLM-L6-v2")
     assert load_embedder(max_length=128).model_id != embedder.model_id
+
+
+def test_a_shorter_max_length_cuts_the_text_as_sentence_transformers_does(
+    embedder: Embedder, reference: dict[str, Any]
+) -> None:
+    """DAILYPAPERS_EMBEDDING_MAX_LENGTH changes only the truncation: [CLS], the first
+    max_length - 2 word pieces, [SEP] (the tokenizer's own truncation, which
+    sentence-transformers uses), through the same model the reference test checks."""
+    short = load_embedder(max_length=128, threads=2)
+    assert isinstance(short, OnnxEmbedder) and isinstance(embedder, OnnxEmbedder)
+    tokenizer = Tokenizer.from_str(TOKENIZER.read_text(encoding="utf-8"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    long_texts = [i["text"] for i in reference["items"] if i["n_tokens_untruncated"] > 128]
+    assert long_texts
+    for text in long_texts:
+        ids = tokenizer.encode(text).ids
+        assert len(ids) > 128
+        cut = np.array([[*ids[:127], ids[-1]]], dtype=np.int64)
+        expected = embedder.run_padded(cut, np.ones_like(cut))[0]
+        np.testing.assert_allclose(short.embed([text])[0], expected, atol=1e-5)
+    brief = [i["text"] for i in reference["items"] if i["n_tokens_untruncated"] <= 128]
+    np.testing.assert_allclose(short.embed(brief), embedder.embed(brief), atol=1e-5)
+
+
+def test_model_ids_name_what_loads_them() -> None:
+    """A stored model id leads back to the settings that make its vectors (so the old
+    model can keep embedding queries while a new one is filled in)."""
+    for max_length in (256, 128, 16):
+        assert spec_of(model_id_for(max_length=max_length)) == ("default", max_length)
+    assert spec_of("st:intfloat/e5-small/max512") == ("intfloat/e5-small", 512)
+    assert spec_of("all-MiniLM-L6-v2-onnx-int8@000000000000") is None
+    assert spec_of("something else") is None
 
 
 def test_other_models_need_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ Two real models: the bundled MiniLM reading 256 tokens (A) and the same model re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,7 +22,8 @@ from dailypapers.runtime import Runtime
 from dailypapers.search.dense import ServingIndex, UsearchFileIndex
 from dailypapers.search.embedder import Embedder, load_embedder
 from dailypapers.search.query import parse_query
-from dailypapers.search.sync import pending, progress
+from dailypapers.search.sync import DEFAULT_BATCH, pending, progress
+from dailypapers.services.submissions import make_findable
 from dailypapers.store import search as store
 from dailypapers.store.schema import paper_embeddings, vector_models
 from search_helpers import PAPERS, add_papers, paper_id
@@ -163,6 +165,25 @@ def test_a_serving_model_that_cannot_be_loaded_here_is_replaced_at_once(
     rt.sync_vectors(batch_size=2, on_batch=lambda _n: None)
     assert rt.searcher.dense.model_id == model_a.model_id
     assert _dense(rt)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_submission_during_a_model_change_leaves_the_embedding_to_the_background(
+    settings: Settings, runtimes: list[Runtime], model_a: Embedder, model_b: Embedder
+) -> None:
+    old = _runtime(settings, model_a, runtimes, 256)
+    add_papers(old, PAPERS)
+    old.sync_vectors()
+    more = [
+        dataclasses.replace(PAPERS[0], arxiv_id=f"2403.{i:05d}", title=f"Paper number {i}")
+        for i in range(DEFAULT_BATCH)
+    ]
+    add_papers(old, more)
+    new = _runtime(settings, model_b, runtimes, 16)
+    waiting = pending(new.engine, model_b.model_id)
+    assert waiting == len(PAPERS) + DEFAULT_BATCH
+    make_findable(new)  # what a submission does after storing its paper
+    assert pending(new.engine, model_b.model_id) == waiting
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -19,7 +19,7 @@ from dailypapers.arxiv_ids import parse_arxiv_id
 from dailypapers.errors import InputError, SourceError
 from dailypapers.models import Paper, PaperRecord
 from dailypapers.runtime import Runtime
-from dailypapers.search.sync import semantic_search_enabled
+from dailypapers.search.sync import DEFAULT_BATCH, pending, semantic_search_enabled
 from dailypapers.store import features
 from dailypapers.store.database import transaction
 from dailypapers.store.papers import get_papers, paper_id_for_arxiv, upsert_papers
@@ -144,8 +144,13 @@ def _check_age(paper: Paper, rules: Rules) -> None:
 def make_findable(rt: Runtime) -> None:
     """Embed what has no vector yet (normally the one paper a submission just fetched, ~50 ms)
     so that it is found by meaning too; nothing until semantic search was enabled with
-    `dailypapers reindex`. Keyword search needs no step: the database indexes the paper."""
-    if semantic_search_enabled(rt.engine):
+    `dailypapers reindex`. Keyword search needs no step: the database indexes the paper.
+
+    Nothing either when more than one batch waits, as after a model change (every paper is
+    re-embedded in the background then): a request must not embed the whole store."""
+    if semantic_search_enabled(rt.engine) and pending(rt.engine, rt.embedding_model_id) <= (
+        DEFAULT_BATCH
+    ):
         rt.sync_vectors()
 
 
