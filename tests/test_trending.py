@@ -7,14 +7,17 @@ from datetime import date
 
 import pytest
 
+import hf_sample
 from dailypapers.errors import InputError
 from dailypapers.models import FeatureRecord
 from dailypapers.periods import Period, containing, parse_period, period_of
 from dailypapers.runtime import Runtime
 from dailypapers.services import feed, hf_api, trending
 from dailypapers.store import features
+from dailypapers.store.community import add_vote
 from dailypapers.store.database import transaction
-from dailypapers.store.users import ensure_submitters
+from dailypapers.store.papers import paper_id_for_arxiv
+from dailypapers.store.users import create_user, ensure_submitters
 from web_helpers import seed
 
 
@@ -57,8 +60,51 @@ def test_featuring_an_old_paper_again_does_not_make_it_trend(rt: Runtime) -> Non
     week = (date(2024, 6, 17), date(2024, 6, 23))
     query = hf_api.DailyQuery(span=week, sort="trending", today=today)
     assert [i.title for i in hf_api.daily_papers(rt.engine, query).items] == ["Older Paper"]
-    ranked = trending.rank(rt.engine, feed.featured(rt.engine, *week), today=today)
-    assert [(t.entry.paper.title, t.age_days) for t in ranked] == [("Older Paper", 19)]
+    ranked = trending.rank_period(rt.engine, *week, today=today)
+    assert [(r.paper_id, r.age_days) for r in ranked] == [(ids["Older Paper"], 19)]
+
+
+def test_the_api_ranks_features_as_the_site_ranks_entries(rt: Runtime) -> None:
+    """The JSON API ranks (paper, date) keys without loading papers; the order is the one
+    `trending` gives the site, and a period's is the same score over feed entries (each
+    paper once, its latest feature there), on real HF records with real vote counts."""
+    hf_sample.load(rt)
+    days = sorted(hf_sample.by_feed_date())  # 2024-06-03, 2025-06-02, 2025-06-03
+    today = date.fromisoformat(days[-1])
+    with transaction(rt.engine) as conn:  # an old paper featured again; votes cast here
+        again = paper_id_for_arxiv(conn, hf_sample.by_feed_date()[days[0]][0]["paper"]["id"])
+        voted = paper_id_for_arxiv(conn, "2505.19621")
+        assert again and voted
+        users = [create_user(conn, f"voter{i}", email=None, password_hash="x") for i in range(5)]
+        features.add_feature(conn, again, today, submitted_by=users[0].id)
+        for user in users:
+            add_vote(conn, user.id, voted)
+    site = trending.trending(rt.engine, today=today, window_days=30)
+    api = trending.trending_features(rt.engine, today=today, window_days=30)
+    assert len(api) == 10 and again not in {r.paper_id for r in api}
+    assert [(r.paper_id, r.feature_date, r.score) for r in api] == [
+        (t.entry.paper.id, t.entry.feature_date, t.score) for t in site.entries
+    ]
+    start, end = date.fromisoformat(days[0]), today
+    entries = feed.featured(rt.engine, start, end)  # best first: a paper's latest first
+    by_paper = {}
+    for e in entries:
+        by_paper.setdefault(e.paper.id, e)
+    first = {pid: min(e.feature_date for e in entries if e.paper.id == pid) for pid in by_paper}
+    expected = sorted(
+        by_paper.values(),
+        key=lambda e: (
+            trending.score(e.paper.upvotes, (today - first[e.paper.id]).days),
+            e.paper.upvotes,
+            e.submitted_at,
+        ),
+        reverse=True,
+    )
+    ranked = trending.rank_period(rt.engine, start, end, today=today)
+    assert [(r.paper_id, r.feature_date) for r in ranked] == [
+        (e.paper.id, e.feature_date) for e in expected
+    ]
+    assert len(ranked) == 16 and (again, today) in {(r.paper_id, r.feature_date) for r in ranked}
 
 
 def test_one_period_parser_steps_weeks_and_months() -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -21,6 +22,11 @@ from dailypapers.ingest.loader import load
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import hf_api
+from dailypapers.store.database import transaction
+from dailypapers.store.features import add_feature
+from dailypapers.store.papers import paper_id_for_arxiv
+from dailypapers.store.schema import papers
+from dailypapers.store.users import create_user
 from dailypapers.web import api
 
 HF_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -239,6 +245,7 @@ def test_papers_hf_never_sent_get_hf_fields_from_ours(client: TestClient, rt: Ru
     feature = FeatureRecord(when.date(), submitted_by="alice", submitted_at=when)
     ours = PaperRecord(title="Local Paper", abstract="Found here.", arxiv_id="2601.00001",
                        authors=["A. Author"], published_at=datetime(2026, 1, 2, tzinfo=UTC),
+                       ai_keywords=["local words"], thumbnail_url="https://example.org/t.png",
                        feature=feature)  # fmt: skip
     no_id = PaperRecord(title="No Id Paper", abstract="Found here too.", feature=feature)
     load(rt.engine, [Parsed("test:1", ours), Parsed("test:2", no_id)])
@@ -249,7 +256,31 @@ def test_papers_hf_never_sent_get_hf_fields_from_ours(client: TestClient, rt: Ru
     assert item["paper"]["submittedOnDailyBy"]["name"] == item["submittedBy"]["name"] == "alice"
     assert item["publishedAt"] == item["paper"]["submittedOnDailyAt"] == "2026-01-05T08:00:00.000Z"
     assert item["paper"]["publishedAt"] == "2026-01-02T00:00:00.000Z"
+    assert item["paper"]["ai_keywords"] == ["local words"]
+    assert item["thumbnail"] == "https://example.org/t.png"
     assert client.get("/api/papers/2601.00001").json()["title"] == "Local Paper"
     for route in ("/api/papers/search?q=Found", "/api/papers?limit=100"):
         body = json.dumps(client.get(route).json())
         assert "No Id Paper" not in body, route
+
+
+def test_hf_paper_featured_here_is_hf_paper_in_our_item(client: TestClient, rt: Runtime) -> None:
+    """A paper HF sent, featured again here: `paper` stays HF's as sent, and the item, which
+    HF never sent, is ours: our submitter, when it was featured, the paper's thumbnail.
+    (store.features reads the values that fill in for HF only where HF sent nothing.)"""
+    record = hf_sample.records()[0]
+    with transaction(rt.engine) as conn:
+        pid = paper_id_for_arxiv(conn, record["paper"]["id"])
+        assert pid is not None
+        curator = create_user(conn, "curator-here", email=None, password_hash="x")
+        thumbnail = sa.update(papers).where(papers.c.id == pid)
+        conn.execute(thumbnail.values(thumbnail_url="https://example.org/thumb.png"))
+        before = datetime.now(UTC).replace(microsecond=0)
+        add_feature(conn, pid, date(2026, 2, 3), submitted_by=curator.id)
+    [item] = client.get("/api/daily_papers", params={"date": "2026-02-03"}).json()
+    assert {k: v for k, v in item["paper"].items() if k != "dailypapers"} == record["paper"]
+    assert item["submittedBy"]["name"] == "curator-here" and item["title"] == record["title"]
+    assert item["thumbnail"] == "https://example.org/thumb.png"
+    featured_at = datetime.fromisoformat(item["publishedAt"].replace("Z", "+00:00"))
+    assert before <= featured_at <= datetime.now(UTC)
+    assert item["dailypapers"] == {"numComments": 0, "featureDate": "2026-02-03"}

@@ -150,8 +150,10 @@ class ApiEntry:
 
     `hf_paper_json`/`hf_item_json` are HF's objects as stored, JSON text (None where HF sent
     none): the API splices them into its answers without parsing them again. The other
-    fields are ours, and fill the paper and item for what HF never sent; `authors` is only
-    loaded for papers without `hf_paper_json`.
+    fields are ours, and fill the paper and item for what HF never sent. Those used for
+    nothing else are only loaded where they are needed, and are empty elsewhere: `authors`
+    and `ai_keywords` for papers without `hf_paper_json`; `submitted_at`, `thumbnail_url` and
+    `submitter_avatar` for entries without `hf_item_json` (store.features reads them).
     """
 
     paper_id: int

@@ -28,7 +28,7 @@ from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
 from dailypapers.models import ApiEntry, FeedEntry, Paper
 from dailypapers.search.searcher import HybridSearcher
-from dailypapers.services import feed, search, trending
+from dailypapers.services import search, trending
 from dailypapers.store import features
 from dailypapers.store import papers as papers_store
 from dailypapers.store.community import CommentRow, list_comments
@@ -86,8 +86,7 @@ def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
     start, end = query.span or (None, None)
     with engine.connect() as conn:
         if query.sort == "trending":
-            ranked = _trending(engine, query)[offset : offset + size]
-            keys = [(e.paper.id, e.feature_date) for e in ranked]
+            keys = _trending(engine, query)[offset : offset + size]
             entries = features.entries_for_features(conn, keys)
         else:
             entries = features.daily_entries(
@@ -96,19 +95,18 @@ def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
     return DailyPage(entries[: query.limit], has_more=len(entries) > query.limit)
 
 
-def _trending(engine: sa.Engine, query: DailyQuery) -> list[FeedEntry]:
+def _trending(engine: sa.Engine, query: DailyQuery) -> list[features.FeatureKey]:
     """Without a period, the site's trending list; within one, the same score over it."""
     today = query.today or datetime.now(UTC).date()
     if query.span is None:
-        ranked = trending.trending(
-            engine, today=today, window_days=query.trending_window_days
-        ).entries
+        window = query.trending_window_days
+        ranked = trending.trending_features(engine, today=today, window_days=window)
     else:
-        ranked = trending.rank(engine, feed.featured(engine, *query.span), today=today)
+        ranked = trending.rank_period(engine, *query.span, today=today)
     return [
-        t.entry
-        for t in ranked
-        if t.entry.paper.arxiv_id and query.submitter in (None, t.entry.submitted_by)
+        (r.paper_id, r.feature_date)
+        for r in ranked
+        if r.has_arxiv_id and query.submitter in (None, r.submitted_by)
     ]
 
 
