@@ -89,6 +89,31 @@ def paper_row(slot: Slot) -> dict[str, Any]:
     return row
 
 
+_IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
+# Built once: a page's paper reads rebuilt these statements (and their cache keys) each time.
+_AUTHORS_OF = (
+    sa.select(paper_authors.c.paper_id, paper_authors.c.name)
+    .where(paper_authors.c.paper_id.in_(_IDS))
+    .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+)
+_CATEGORIES_OF = (
+    sa.select(paper_categories.c.paper_id, paper_categories.c.category)
+    .where(paper_categories.c.paper_id.in_(_IDS))
+    .order_by(paper_categories.c.paper_id, paper_categories.c.position)
+)
+# Upvotes counted per paper through ix_votes_paper_id: a grouped count of the whole votes
+# table joined here was computed in full on every page, however few papers it showed.
+_LOCAL_VOTES = (
+    sa.select(sa.func.count())
+    .where(votes.c.paper_id == papers.c.id)
+    .scalar_subquery()
+    .label("local_votes")
+)
+_SHOWN_PAPERS = sa.select(*(c for c in papers.c if c.name != "hf_paper"), _LOCAL_VOTES).where(
+    papers.c.id.in_(_IDS)
+)
+
+
 def _load_records(
     conn: sa.Connection, rows: Sequence[sa.Row[Any]], fields: Sequence[str] = _PAPER_FIELDS
 ) -> dict[int, PaperRecord]:
@@ -97,12 +122,10 @@ def _load_records(
     ids = [r.id for r in rows]
     authors: dict[int, list[str]] = {i: [] for i in ids}
     cats: dict[int, list[str]] = {i: [] for i in ids}
-    q = sa.select(paper_authors).where(paper_authors.c.paper_id.in_(ids))
-    for a in conn.execute(q.order_by(paper_authors.c.paper_id, paper_authors.c.position)):
-        authors[a.paper_id].append(a.name)
-    q = sa.select(paper_categories).where(paper_categories.c.paper_id.in_(ids))
-    for c in conn.execute(q.order_by(paper_categories.c.paper_id, paper_categories.c.position)):
-        cats[c.paper_id].append(c.category)
+    for paper_id, name in conn.execute(_AUTHORS_OF, {"ids": ids}).all():
+        authors[paper_id].append(name)
+    for paper_id, category in conn.execute(_CATEGORIES_OF, {"ids": ids}).all():
+        cats[paper_id].append(category)
     return {
         r.id: PaperRecord(
             **{name: getattr(r, name) for name in fields},
@@ -326,17 +349,7 @@ def get_papers(conn: sa.Connection, ids: Sequence[int]) -> list[Paper]:
     ids = [i for i in ids if 0 < i <= MAX_INT]  # others cannot be stored, so name no paper
     if not ids:
         return []
-    # Counted per paper through ix_votes_paper_id: a grouped count of the whole votes table
-    # joined here was computed in full on every page, however few papers it showed.
-    local_votes = (
-        sa.select(sa.func.count())
-        .where(votes.c.paper_id == papers.c.id)
-        .scalar_subquery()
-        .label("local_votes")
-    )
-    shown = (c for c in papers.c if c.name != "hf_paper")
-    q = sa.select(*shown, local_votes).where(papers.c.id.in_(set(ids)))
-    rows: Sequence[Any] = conn.execute(q).all()
+    rows: Sequence[Any] = conn.execute(_SHOWN_PAPERS, {"ids": sorted(set(ids))}).all()
     records = _load_records(conn, rows, _SHOWN_FIELDS)
     by_id = {r.id: _to_paper(r, records[r.id]) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
