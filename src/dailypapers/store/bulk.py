@@ -92,7 +92,13 @@ def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
 # --- SQLite -----------------------------------------------------------------------------
 
 
+BULK_CACHE_KIB = 64 * 1024
+"""SQLite page cache of the importing connection (default 2 MiB): the title-key index and
+the FTS5 segments being merged outgrow the default long before a million papers."""
+
+
 def _write_sqlite(conn: sa.Connection, plan: UpsertPlan) -> None:
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")  # this connection only
     first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.id), 0))).scalar_one()
     for offset, slot in enumerate(plan.new, start=first + 1):
         slot.paper_id = offset
