@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Generator
@@ -115,7 +116,9 @@ def _send_items(path: Path, fmt: str, out: BinaryIO) -> None:
 
 
 def main() -> None:
-    """Child process entry: stdout carries the messages only (prints go to stderr)."""
+    """Child process entry: stdout carries the messages only (prints go to stderr). Ctrl-C
+    reaches the whole process group: the importer handles it (and stops this process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     try:
