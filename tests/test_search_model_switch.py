@@ -22,7 +22,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.search.dense import ServingIndex, UsearchFileIndex
 from dailypapers.search.embedder import Embedder, load_embedder
 from dailypapers.search.query import parse_query
-from dailypapers.search.sync import DEFAULT_BATCH, pending, progress
+from dailypapers.search.sync import DEFAULT_BATCH, BackgroundSync, pending, progress
 from dailypapers.services.submissions import make_findable
 from dailypapers.store import search as store
 from dailypapers.store.schema import paper_embeddings, vector_models
@@ -165,6 +165,20 @@ def test_a_serving_model_that_cannot_be_loaded_here_is_replaced_at_once(
     rt.sync_vectors(batch_size=2, on_batch=lambda _n: None)
     assert rt.searcher.dense.model_id == model_a.model_id
     assert _dense(rt)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_background_embedder_of_serve_makes_the_switch(
+    settings: Settings, runtimes: list[Runtime], model_a: Embedder, model_b: Embedder
+) -> None:
+    old = _runtime(settings, model_a, runtimes, 256)
+    add_papers(old, PAPERS)
+    old.sync_vectors()
+    new = _runtime(settings, model_b, runtimes, 16)
+    report = BackgroundSync(new).tick()  # one pass of `serve`'s vector-sync thread
+    assert report is not None and report.embedded == len(PAPERS)
+    assert new.searcher.dense.model_id == model_b.model_id
+    assert _embedded_at(new, model_a.model_id) == {}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -260,7 +260,7 @@ class BackgroundSync(PeriodicThread):
         if not self._gate() or not semantic_search_enabled(rt.engine):
             return None
         try:
-            report = rt.sync_vectors()
+            report = rt.sync_vectors(on_batch=_progress_log(rt.embedding_model_id))
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             log.warning("vector sync failed, will retry: %s", exc)
             return None
@@ -269,3 +269,17 @@ class BackgroundSync(PeriodicThread):
         if report.embedded:
             log.info("vector sync: embedded %d papers", report.embedded)
         return report
+
+
+def _progress_log(model_id: str, every: int = 10_000) -> Callable[[int], None]:
+    """A batch callback that logs every ``every`` papers embedded in one pass: a model
+    change re-embeds the whole store in one pass, which can take hours."""
+    done = 0
+
+    def on_batch(n: int) -> None:
+        nonlocal done
+        if (done + n) // every > done // every:
+            log.info("vector sync: %d papers embedded with %s so far", done + n, model_id)
+        done += n
+
+    return on_batch
