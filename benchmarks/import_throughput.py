@@ -227,8 +227,9 @@ def _print_row(label: str, figures: dict[str, Any], floor: float) -> None:
     if len(stretches) >= 2:
         hours = (FULL_ARXIV - figures["inserted"]) / stretches[-1] / 3600
         total = figures["seconds"] / 3600 + hours
+        print(f"{'':<24}per 100k, records/s: {', '.join(f'{r:,.0f}' for r in stretches)}")
         print(
-            f"{'':<24}per 100k: first {stretches[0]:,.0f}/s, last {stretches[-1]:,.0f}/s"
+            f"{'':<24}first {stretches[0]:,.0f}/s, last {stretches[-1]:,.0f}/s"
             f" ({stretches[-1] / stretches[0] - 1:+.0%}); 2.9M records: {total:.2f} h"
             " (measured part, then the last stretch's rate)"
         )
