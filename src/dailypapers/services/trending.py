@@ -59,12 +59,18 @@ class Trending:
 
 def trending(engine: sa.Engine, *, today: date, window_days: int = DEFAULT_WINDOW_DAYS) -> Trending:
     """Papers first featured in the window ending today (else the latest window with any),
-    best score first."""
+    best score first: `trending_features`' ranking, with each feature's feed entry."""
     with engine.connect() as conn:
         start, end = _window(conn, today, window_days)
-        entries = features.first_featured_between(conn, start, end)
-    ranked = [_scored(e, e.feature_date, today) for e in entries]
-    return Trending(_sorted(ranked), start, end, today, window_days)
+        ranked = _ranked(features.trend_candidates(conn, start, end, first_only=True), today)
+        found = features.features_by_key(conn, [(r.paper_id, r.feature_date) for r in ranked])
+    by_key = {(e.paper.id, e.feature_date): e for e in found}
+    entries = [
+        TrendingEntry(by_key[r.paper_id, r.feature_date], r.age_days, r.score)
+        for r in ranked
+        if (r.paper_id, r.feature_date) in by_key
+    ]
+    return Trending(entries, start, end, today, window_days)
 
 
 def _window(conn: sa.Connection, today: date, window_days: int) -> tuple[date, date]:
@@ -113,36 +119,14 @@ def rank_period(engine: sa.Engine, start: date, end: date, *, today: date) -> li
 
 
 def _ranked(candidates: Iterable[features.TrendCandidate], today: date) -> list[RankedFeature]:
+    """Best score first; ties by upvotes, then newest submission, so the order is stable.
+    A paper's age is whole days from its first feature to today (never negative)."""
     order: list[tuple[tuple[float, int, datetime], RankedFeature]] = []
     for c in candidates:
-        age = _age(c.first_day, today)
+        age = max((today - c.first_day).days, 0)
         ranked = RankedFeature(
             c.paper_id, c.feature_date, c.submitted_by, c.has_arxiv_id, age, score(c.upvotes, age)
         )
-        order.append((_order(ranked.score, c.upvotes, c.submitted_at), ranked))
-    return [ranked for _, ranked in sorted(order, key=lambda pair: pair[0], reverse=True)]
-
-
-def _age(first_featured: date, today: date) -> int:
-    """Whole days from a paper's first feature to today (never negative)."""
-    return max((today - first_featured).days, 0)
-
-
-def _order(score: float, upvotes: int, submitted_at: datetime) -> tuple[float, int, datetime]:
-    """The sort key, largest first: best score; ties by upvotes, then newest submission, so
-    the order is stable."""
-    return (score, upvotes, submitted_at)
-
-
-def _scored(entry: FeedEntry, first_featured: date, today: date) -> TrendingEntry:
-    age = _age(first_featured, today)
-    return TrendingEntry(entry, age, score(entry.paper.upvotes, age))
-
-
-def _sorted(ranked: list[TrendingEntry]) -> list[TrendingEntry]:
-    """Best first (see `_order`)."""
-    return sorted(
-        ranked,
-        key=lambda t: _order(t.score, t.entry.paper.upvotes, t.entry.submitted_at),
-        reverse=True,
-    )
+        order.append(((ranked.score, c.upvotes, c.submitted_at), ranked))
+    order.sort(key=lambda pair: pair[0], reverse=True)
+    return [ranked for _, ranked in order]

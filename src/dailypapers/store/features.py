@@ -237,13 +237,6 @@ def _first_features() -> sa.Subquery:
     )
 
 
-def first_featured_between(conn: sa.Connection, start: date, end: date) -> list[FeedEntry]:
-    """The first features of the papers first featured between two dates (inclusive)."""
-    first = _first_features()
-    q = sa.select(first.c.paper_id, first.c.first_day).where(first.c.first_day.between(start, end))
-    return _entries(conn, [(r.paper_id, r.first_day) for r in conn.execute(q)])
-
-
 def latest_first_feature_date(conn: sa.Connection, on_or_before: date) -> date | None:
     """The most recent day, not after `on_or_before`, on which some paper was first featured."""
     first = _first_features()
@@ -298,18 +291,6 @@ def trend_candidates(
     if first_only:
         q = q.where(features.c.feature_date == first_day)
     return [TrendCandidate(*row) for row in conn.execute(q)]
-
-
-def first_feature_dates(conn: sa.Connection, paper_ids: Collection[int]) -> dict[int, date]:
-    """The day each of these papers was first featured (papers never featured are absent)."""
-    if not paper_ids:
-        return {}
-    q = (
-        sa.select(features.c.paper_id, sa.func.min(features.c.feature_date))
-        .where(features.c.paper_id.in_(set(paper_ids)))
-        .group_by(features.c.paper_id)
-    )
-    return {pid: day for pid, day in conn.execute(q)}
 
 
 # --- the JSON API: ApiEntry rows (see models.ApiEntry) ----------------------------------
