@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,8 +27,8 @@ from dailypapers.search.keyword import keyword_index_for
 from dailypapers.search.query import parse_query
 from dailypapers.services.feed import counts
 from dailypapers.store.schema import features, paper_authors, paper_categories, papers, users
+from import_helpers import FILES, kill_import_halfway, write_large_hf_file
 
-FILES = Path(__file__).parent / "data" / "files"
 QUERIES = ("language model", "diffusion image", "reinforcement learning agent", "video", "quasars")
 
 
@@ -240,15 +239,6 @@ def test_bulk_reports_an_unreadable_file_like_the_row_path(rt: Runtime, tmp_path
     assert str(bulk.value) == str(row.value) and "truncated gzip" in str(bulk.value)
 
 
-def _write_large_hf_file(path: Path, copies: int) -> int:
-    records = [json.loads(x) for x in (FILES / "hf-daily.sample.jsonl").read_text().splitlines()]
-    with gzip.open(path, "wt", encoding="utf-8") as out:
-        for n in range(copies * len(records)):
-            rec = records[n % len(records)]
-            out.write(json.dumps({**rec, "paper": {**rec["paper"], "id": f"9901.{n:05d}"}}) + "\n")
-    return copies * len(records)
-
-
 def _readers_of(path: Path) -> list[int]:
     """Pids of read-ahead child processes still reading `path`."""
     found = []
@@ -267,17 +257,10 @@ def test_bulk_import_killed_halfway_then_rerun_ends_in_the_same_state(
     rt: Runtime, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.jsonl.gz"
-    total = _write_large_hf_file(big, copies=300)
+    total = write_large_hf_file(big, copies=300)
     env = {**os.environ, "DAILYPAPERS_IMPORT_BULK_BATCH_SIZE": "30"}
     cmd = [sys.executable, "-m", "dailypapers", "import", "--bulk", str(big)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while counts(rt.engine)["papers"] < total // 4 and proc.poll() is None:
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert 0 < counts(rt.engine)["papers"] < total, "the import was not interrupted halfway"
+    kill_import_halfway(cmd, env, rt.engine, total)
     _fts_is_whole(rt.engine)  # the killed batch rolled back with its dropped triggers
     deadline = time.monotonic() + 10
     while _readers_of(big) and time.monotonic() < deadline:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +16,7 @@ from dailypapers.ingest.loader import import_file
 from dailypapers.runtime import Runtime
 from dailypapers.services.feed import counts
 from dailypapers.store.schema import features, paper_authors, papers
-
-FILES = Path(__file__).parent / "data" / "files"
+from import_helpers import FILES, kill_import_halfway, write_large_hf_file
 
 
 def snapshot(engine: sa.Engine) -> list[tuple[object, ...]]:
@@ -58,33 +53,15 @@ def test_one_bad_record_among_many_is_reported_with_its_line(rt: Runtime, tmp_pa
         import_file(rt.engine, path, fmt="hf", strict=True, batch_size=1)
 
 
-def _write_large_hf_file(path: Path, copies: int) -> int:
-    """Real HF records repeated under distinct made-up ids, so the import takes a while."""
-    records = [json.loads(x) for x in (FILES / "hf-daily.sample.jsonl").read_text().splitlines()]
-    with gzip.open(path, "wt", encoding="utf-8") as out:
-        for n in range(copies * len(records)):
-            rec = records[n % len(records)]
-            item = {**rec, "paper": {**rec["paper"], "id": f"9901.{n:05d}"}}
-            out.write(json.dumps(item) + "\n")
-    return copies * len(records)
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_import_killed_halfway_then_rerun_ends_in_the_same_state(
     rt: Runtime, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.jsonl.gz"
-    total = _write_large_hf_file(big, copies=1000)
+    total = write_large_hf_file(big, copies=1000)
     env = {**os.environ, "DAILYPAPERS_IMPORT_BATCH_SIZE": "50"}
     cmd = [sys.executable, "-m", "dailypapers", "import", str(big)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while counts(rt.engine)["papers"] < total // 4 and proc.poll() is None:
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert 0 < counts(rt.engine)["papers"] < total, "the import was not interrupted halfway"
+    kill_import_halfway(cmd, env, rt.engine, total)
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     resumed = snapshot(rt.engine)
 
