@@ -137,16 +137,20 @@ def _background_jobs(settings: Settings) -> Iterator[None]:
         rt.close()
 
 
+PasswordOption = Annotated[
+    str | None, typer.Option(help="Password (visible in shell history: prefer stdin).")
+]
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+
 @user_app.command("create")
 def user_create(
     name: Annotated[str, typer.Argument(help="Username.")],
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
-    password: Annotated[
-        str | None, typer.Option(help="Password (visible in shell history: prefer stdin).")
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
     admin: Annotated[bool, typer.Option("--admin", help="Give the admin role.")] = False,
     curator: Annotated[bool, typer.Option("--curator", help="Give the curator role.")] = False,
 ) -> None:
@@ -161,12 +165,8 @@ def user_create(
 @user_app.command("set-password")
 def user_set_password(
     name: Annotated[str, typer.Argument(help="Username or email.")],
-    password: Annotated[
-        str | None, typer.Option(help="Password (visible in shell history: prefer stdin).")
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Give an account a new password; every session of it ends."""
     secret = _password(password, password_stdin)

@@ -41,31 +41,36 @@ def confirmation_message(
     *, to: str, confirm_url: str, max_age_days: int, settings: Settings
 ) -> Message:
     """The double opt-in email: one link, nothing else is sent until it is followed."""
-    text = (
-        _environment()
-        .get_template("confirm_email.txt")
-        .render(confirm_url=confirm_url, max_age_days=max_age_days, base_url=settings.public_url)
-    )
-    return base_message(
-        MIMEText(text, "plain", "utf-8"),
+    return _subscription_email(
+        "confirm_email.txt",
         "Confirm your Daily Papers subscription",
         to=to,
-        message_id=make_msgid(domain=message_id_domain(settings)),
         settings=settings,
+        confirm_url=confirm_url,
+        max_age_days=max_age_days,
     )
 
 
 def already_subscribed_message(*, to: str, manage_url: str, settings: Settings) -> Message:
     """Sent when an active address is subscribed again: its settings are not overwritten by
     a form anyone can fill in; its owner gets the link to change them instead."""
-    text = (
-        _environment()
-        .get_template("already_subscribed_email.txt")
-        .render(manage_url=manage_url, base_url=settings.public_url)
+    return _subscription_email(
+        "already_subscribed_email.txt",
+        "Your Daily Papers subscription",
+        to=to,
+        settings=settings,
+        manage_url=manage_url,
     )
+
+
+def _subscription_email(
+    template: str, subject: str, *, to: str, settings: Settings, **values: object
+) -> Message:
+    """A plain-text email from one of the templates, with the common headers."""
+    text = _environment().get_template(template).render(base_url=settings.public_url, **values)
     return base_message(
         MIMEText(text, "plain", "utf-8"),
-        "Your Daily Papers subscription",
+        subject,
         to=to,
         message_id=make_msgid(domain=message_id_domain(settings)),
         settings=settings,
