@@ -183,6 +183,19 @@ def test_common_words_must_match_but_only_rare_ones_are_scored(common_words: Run
 
 
 @SQLITE_ONLY
+def test_a_large_store_scores_only_the_newest_candidates(common_words: Runtime) -> None:
+    """Past SCORED_DF_LIMIT papers, bm25() ranks only the newest papers with every word: the
+    oldest zebra paper drops out although full scoring ranks it (its title says zebra)."""
+    ids = {k: paper_id(common_words, f"2401.1000{k}") for k in (1, 2, 3)}
+    full = _fts5_ids(common_words, Fts5Index(scored_df_limit=4), "zebra model network", k=3)
+    assert sorted(full) == sorted(ids.values())
+    newest_two = Fts5Index(scored_df_limit=4, scored_candidates=2)
+    capped = _fts5_ids(common_words, newest_two, "zebra model network", k=2)
+    assert sorted(capped) == sorted([ids[2], ids[3]])
+    assert capped == [i for i in full if i != ids[1]]  # same order as full bm25 among them
+
+
+@SQLITE_ONLY
 def test_only_common_words_rank_the_newest_matches_first(common_words: Runtime) -> None:
     full = _fts5_ids(common_words, Fts5Index(), "network model", k=5)
     newest = _fts5_ids(common_words, Fts5Index(scored_df_limit=4), "network model", k=5)

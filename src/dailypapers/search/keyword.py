@@ -9,6 +9,7 @@ bound parameters rendered by dailypapers.search.query (every word quoted).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -49,17 +50,28 @@ MAX_RANKED = 20_000
 """At most this many matches are scored, the newest (highest ids) first: a query whose words
 are in 300,000 of a million papers cost 270 ms to rank in full, 60 ms capped. Only queries
 that match more than this are affected, and the vector leg still searches every paper."""
-SCORED_DF_LIMIT = 25_000
+MAX_SCORED_CANDIDATES = 500
+"""In a store of more than SCORED_DF_LIMIT papers, a query that must match every word is
+scored by bm25() over the newest this many papers with every word (the any-word fallback keeps
+MAX_RANKED). bm25() costs about 2-4 us a scored row at a million papers (a document-size
+lookup and the row's positions), so ranking every match of a word cost 20-75 ms a query there;
+500 candidates cost 2-3 ms. The scoring cursor also starts at the oldest candidate, so it
+reads only the newer part of each scored word's postings. Smaller stores (the sample, three of
+the four eval collections) rank every match; NPL (11,429 documents) kept its nDCG@10 exactly
+(docs/search-quality.md). The vector leg still searches every paper."""
+SCORED_DF_LIMIT = 5_000
 """When every query word must match (all-words mode, or a single word), a word or phrase is
 scored by bm25() only if each of its tokens is in at most this many papers; commoner words
 must still match but add nothing to the score. The any-word fallback scores every word.
 
 FTS5 keeps no document frequencies: bm25() counts the papers that have each scored word by
-reading the word's whole posting list, on every query and whatever the LIMIT (about 30 ns a
-posting here, so 20 ms for a word in 700,000 papers, even when the other word of the query is
-in 100). A word past this limit in a store of N papers has an IDF of at most log(N / 25,000),
-small beside the rarer words that are scored, and the vector leg still ranks by meaning. A
-store with fewer papers than this (the eval collections, the sample) is never affected."""
+reading the word's whole posting list, on every query and whatever the LIMIT (about 80 ns a
+posting, plus about 350 ns a posting the scoring cursor steps over), so a scored word in
+20,000 papers cost 8-9 ms at a million papers even when the other word of the query is in
+100. A word past this limit in a store of N papers has a BM25 IDF of at most log(N / 5,000),
+5.3 at a million papers, small beside the rarer words that are scored, and the vector leg
+still ranks by meaning. Stores of fewer papers are never affected; on the eval collections
+the keyword leg's nDCG@10 was the same at 5,000 as at 25,000 (docs/search-quality.md)."""
 POSTINGS_TTL_SECONDS = 600.0
 """How long a token's (capped) paper count is reused: it only decides whether a word is cheap
 enough to score, which a few new papers do not change."""
@@ -156,10 +168,25 @@ class Fts5Index(_AllWordsFirst):
         title_weight: float = TITLE_WEIGHT,
         scored_df_limit: int = SCORED_DF_LIMIT,
         query_repeats: int = QUERY_REPEATS,
+        scored_candidates: int = MAX_SCORED_CANDIDATES,
     ) -> None:
         self._rank = sa.func.bm25(_FTS_TABLE, title_weight, 1.0, AUTHORS_WEIGHT)
         self._repeats = query_repeats
+        self._scored_candidates = scored_candidates
         self._papers_with = _PapersWith(self._count_matches, scored_df_limit)
+        self._large_until = 0.0
+        self._large = False
+
+    def _large_store(self, conn: sa.Connection) -> bool:
+        """Whether the store has more than SCORED_DF_LIMIT papers (by its highest id, read
+        once per POSTINGS_TTL_SECONDS): only then is scoring capped at MAX_SCORED_CANDIDATES,
+        so smaller stores (the eval collections, the sample) rank every match as before."""
+        now = time.monotonic()
+        if now >= self._large_until:
+            highest = conn.execute(sa.select(sa.func.max(papers.c.id))).scalar()
+            self._large = (highest or 0) > self._papers_with.cap
+            self._large_until = now + POSTINGS_TTL_SECONDS
+        return self._large
 
     def _prepare(self, query: Query) -> Query:
         """FTS5 has no stopword list; without this, "of" would match most of the store."""
@@ -180,14 +207,17 @@ class Fts5Index(_AllWordsFirst):
         items = (*repeated_terms(query, at_most=self._repeats), *query.phrases)
         scored = [i for i in items if not all_words or self._cheap_to_score(conn, i)]
         newest = self._newest(expression, filters)
-        if len(scored) == len(items):
-            found = newest.add_columns(self._rank.label("rank")).subquery()
-        elif scored:
-            found = self._score_only(scored, newest.subquery())
-        else:
+        if not scored:
             # Nothing rare enough to score: the newest papers with every word, in date order.
             rows = conn.execute(newest.limit(k)).scalars()
             return [(rowid, 1.0 / (1 + i)) for i, rowid in enumerate(rows)]
+        if all_words and self._large_store(conn):
+            candidates = list(conn.execute(newest.limit(self._scored_candidates)).scalars())
+            if not candidates:
+                return []
+            found = self._score_only(scored, candidates)
+        else:
+            found = newest.add_columns(self._rank.label("rank")).subquery()
         q = sa.select(found.c.rowid, found.c.rank).order_by(found.c.rank, found.c.rowid).limit(k)
         # bm25() is lower-is-better; negate so every retriever agrees that higher is better.
         return [(row.rowid, -float(row.rank)) for row in conn.execute(q)]
@@ -206,16 +236,21 @@ class Fts5Index(_AllWordsFirst):
             newest = newest.where(*filter_clauses(filters))
         return newest
 
-    def _score_only(self, scored: Sequence[str], candidates: sa.Subquery) -> sa.Subquery:
-        """bm25() over the ``scored`` words alone, for the candidate rows: a second cursor whose
-        MATCH names only cheap words, so only their posting lists are read."""
+    def _score_only(self, scored: Sequence[str], candidates: list[int]) -> sa.Subquery:
+        """bm25() over the ``scored`` words alone, for the candidate rows (newest first): a
+        second cursor whose MATCH names only cheap words, so only their posting lists are read,
+        and only from the oldest candidate on (FTS5 seeks to a rowid bound)."""
+        listed = sa.select(sa.column("value", sa.Integer)).select_from(
+            sa.func.json_each(sa.literal(json.dumps(candidates)))
+        )
         return (
             sa.select(_FTS.c.rowid, self._rank.label("rank"))
             .where(
                 _FTS_TABLE.op("MATCH")(fts5_any_of(scored)),
+                _FTS.c.rowid >= candidates[-1],
                 # "+ 0" keeps SQLite from handing the IN list to FTS5 as rowid lookups, which
                 # re-runs the MATCH (and bm25's counting) once per candidate.
-                (_FTS.c.rowid + 0).in_(sa.select(candidates.c.rowid)),
+                (_FTS.c.rowid + 0).in_(listed),
             )
             .subquery()
         )
@@ -279,6 +314,9 @@ def _tsquery(query: Query, *, all_words: bool = False) -> sa.ColumnElement[str] 
     return combined
 
 
+PG_DF_CAP = 25_000
+"""PostgreSQL counts a word's papers up to this many (then cached like FTS5's counts) for its
+IDF: past it the IDF is overstated, and a count reads at most this many index entries."""
 PG_LABEL_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
 """ts_rank's weights of the labels D, C, B, A: the title (A) counts twice the abstract (B),
 the authors (C, migration 0016) less; PostgreSQL's default is {0.1, 0.2, 0.4, 1.0}. The A/B
@@ -306,7 +344,7 @@ class PostgresFullTextIndex(_AllWordsFirst):
         weights: str = PG_LABEL_WEIGHTS,
         normalisation: int = PG_RANK_NORMALISATION,
         query_repeats: int = QUERY_REPEATS,
-        df_cap: int = SCORED_DF_LIMIT,
+        df_cap: int = PG_DF_CAP,
     ) -> None:
         array = f"'{_float_array(weights)}'::real[]"
         self._weights: sa.ColumnClause[str] = sa.literal_column(array)
