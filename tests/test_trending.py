@@ -59,7 +59,9 @@ def test_featuring_an_old_paper_again_does_not_make_it_trend(rt: Runtime) -> Non
     # Ranking any span (the API's `week` + `sort=trending`) also ages it from its first day.
     week = (date(2024, 6, 17), date(2024, 6, 23))
     query = hf_api.DailyQuery(span=week, sort="trending", today=today)
-    assert [i.title for i in hf_api.daily_papers(rt.engine, query).items] == ["Older Paper"]
+    page = hf_api.daily_page(rt.engine, query)
+    items = hf_api.daily_entries(rt.engine, page.keys)
+    assert [items[k].title for k in page.keys] == ["Older Paper"]
     ranked = trending.rank_period(rt.engine, *week, today=today)
     assert [(r.paper_id, r.age_days) for r in ranked] == [(ids["Older Paper"], 19)]
 

@@ -6,10 +6,12 @@ The app here holds only the API router and, after it, a stand-in for the HTML pa
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import hf_sample
-from dailypapers.ingest.loader import load
+from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import hf_api
@@ -284,3 +286,32 @@ def test_hf_paper_featured_here_is_hf_paper_in_our_item(client: TestClient, rt: 
     featured_at = datetime.fromisoformat(item["publishedAt"].replace("Z", "+00:00"))
     assert before <= featured_at <= datetime.now(UTC)
     assert item["dailypapers"] == {"numComments": 0, "featureDate": "2026-02-03"}
+
+
+def test_kept_hf_json_never_serves_a_link_that_is_not_http(
+    client: TestClient, rt: Runtime, tmp_path: Path
+) -> None:
+    """HF's objects are served as stored: links in them that are not http(s) (or a path on
+    HF, as its older avatars are) are taken out when they are imported, in fields HF may add
+    later too; the others stay exactly as sent."""
+    record = copy.deepcopy(hf_sample.records()[0])
+    record["paper"]["id"], record["feed_date"] = "2512.99999", "2026-03-04"
+    record["paper"]["authors"][0]["user"] = {"avatarUrl": "javascript:alert(1)", "user": "x"}
+    record["paper"]["authors"][1]["user"] = {"avatarUrl": "/avatars/a.svg", "user": "y"}
+    record["paper"]["mediaUrls"] = ["https://example.org/a.png", " data:text/html,<script>"]
+    record["paper"]["laterLinkUrl"] = "vbscript:msgbox(1)"
+    record["organization"] = {"name": "org", "avatar": "JavaScript:alert(1)"}
+    source = tmp_path / "links.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert import_file(rt.engine, source, fmt="hf").inserted == 1
+    [item] = client.get("/api/daily_papers", params={"date": "2026-03-04"}).json()
+    detail = client.get("/api/papers/2512.99999").json()
+    for served in (item, detail):
+        text = json.dumps(served).lower()
+        assert not any(s in text for s in ("javascript:", "data:", "vbscript:")), text
+    paper = item["paper"]
+    assert paper["authors"][0]["user"] == {"avatarUrl": None, "user": "x"}
+    assert paper["authors"][1]["user"] == {"avatarUrl": "/avatars/a.svg", "user": "y"}
+    assert paper["mediaUrls"] == ["https://example.org/a.png"] and paper["laterLinkUrl"] is None
+    assert item["organization"] == {"name": "org", "avatar": None}
+    assert paper["authors"][2:] == record["paper"]["authors"][2:]  # the rest as sent

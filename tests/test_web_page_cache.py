@@ -10,7 +10,12 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from dailypapers.web.page_cache import CACHE_STALE_SECONDS, CACHE_TTL_SECONDS, AnonymousPageCache
+from dailypapers.web.page_cache import (
+    CACHE_STALE_SECONDS,
+    CACHE_TTL_SECONDS,
+    AnonymousPageCache,
+    FragmentCache,
+)
 
 
 class Clock:
@@ -189,3 +194,30 @@ def test_a_write_through_another_process_drops_this_ones_pages_at_once() -> None
         assert await request(node_b) == b"v2" and site.renders == 2
 
     run(scenario())
+
+
+def test_fragments_are_reused_until_a_write_or_the_ttl() -> None:
+    """The fragment cache renders only the keys it lacks, keeps nothing across a write (on
+    any node: the shared generation) nor past the TTL, and a render begun before a write
+    that finishes after another request saw it is not kept."""
+    clock, shared, version = Clock(), Counter(), [1]
+    cache: FragmentCache[str] = FragmentCache(shared, clock=clock)
+    rendered: list[list[str]] = []
+
+    def render(keys: list[str]) -> dict[str, bytes]:
+        rendered.append(keys)
+        return {k: f"{k}{version[0]}".encode() for k in keys if k != "gone"}
+
+    assert cache.get(["a", "b"], render) == [b"a1", b"b1"]
+    assert cache.get(["b", "gone", "c"], render) == [b"b1", b"c1"]
+    assert rendered == [["a", "b"], ["gone", "c"]]
+    version[0] = 2
+    shared.bump()
+    assert cache.get(["a", "b"], render) == [b"a2", b"b2"]
+    clock.now += CACHE_TTL_SECONDS - 0.1
+    assert cache.get(["a"], render) == [b"a2"] and len(rendered) == 3
+    clock.now += 0.1
+    assert cache.get(["a"], render) == [b"a2"] and len(rendered) == 4
+    # Read at generation 0, rendered after this process saw 1: served, but not kept.
+    assert cache.get(["d"], render, generation=0) == [b"d2"]
+    assert cache.get(["d"], render) == [b"d2"] and rendered[-2:] == [["d"], ["d"]]

@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed, Rejection
 from dailypapers.periods import latest_feature_day
-from dailypapers.safety import MAX_INT, clean_text, http_url
+from dailypapers.safety import MAX_INT, clean_text, http_url, safe_links
 
 _WS = re.compile(r"\s+")
 # URLs with a scheme, or bare `www.` / `github.com/` / `gitlab.com/` ones. The leading
@@ -161,8 +161,10 @@ def checked(record: PaperRecord, *, today: date) -> PaperRecord:
     """The record as the store may keep it, or ValueError naming the first field it cannot.
 
     Every source's records pass here, so one rule covers them all: text loses the control
-    characters feeds and PostgreSQL refuse, links must be http(s), counts must fit the store,
-    and a feature may not be dated after `today` + 1 (it would pin the home page for ever).
+    characters feeds and PostgreSQL refuse, links must be http(s) (links in the JSON kept as
+    HF sent it, which the API serves verbatim, are dropped instead: `safety.safe_links`),
+    counts must fit the store, and a feature may not be dated after `today` + 1 (it would
+    pin the home page for ever).
     """
     for name in _LINK_FIELDS:
         value = getattr(record, name)
@@ -184,6 +186,7 @@ def checked(record: PaperRecord, *, today: date) -> PaperRecord:
         ai_summary=clean_text(record.ai_summary) if record.ai_summary else None,
         ai_keywords=_clean_list(record.ai_keywords),
         feature=_checked_feature(record.feature, today),
+        hf_paper=safe_links(record.hf_paper),
     )
 
 
@@ -214,6 +217,7 @@ def _checked_feature(feature: FeatureRecord | None, today: date) -> FeatureRecor
         feature,
         submitted_by=_clean_or_none(feature.submitted_by),
         submitter_fullname=_clean_or_none(feature.submitter_fullname),
+        hf_item=safe_links(feature.hf_item),
     )
 
 

@@ -74,25 +74,34 @@ class DailyQuery:
 
 @dataclass(slots=True)
 class DailyPage:
-    """One page of daily items and whether a next page exists."""
+    """One page of daily items, as the keys of their features in order, and whether a next
+    page exists. `daily_entries` reads the items: the web layer only reads those it has not
+    encoded already (web.page_cache.FragmentCache)."""
 
-    items: list[ApiEntry]
+    keys: list[features.FeatureKey]
     has_more: bool
 
 
-def daily_papers(engine: sa.Engine, query: DailyQuery) -> DailyPage:
+def daily_page(engine: sa.Engine, query: DailyQuery) -> DailyPage:
     """A page of featured papers: newest submission first, or by trending score."""
     offset, size = query.page * query.limit, query.limit + 1
     start, end = query.span or (None, None)
-    with engine.connect() as conn:
-        if query.sort == "trending":
-            keys = _trending(engine, query)[offset : offset + size]
-            entries = features.entries_for_features(conn, keys)
-        else:
-            entries = features.daily_entries(
+    if query.sort == "trending":
+        keys = _trending(engine, query)[offset : offset + size]
+    else:
+        with engine.connect() as conn:
+            keys = features.daily_feature_keys(
                 conn, start=start, end=end, submitter=query.submitter, offset=offset, limit=size
             )
-    return DailyPage(entries[: query.limit], has_more=len(entries) > query.limit)
+    return DailyPage(keys[: query.limit], has_more=len(keys) > query.limit)
+
+
+def daily_entries(
+    engine: sa.Engine, keys: Sequence[features.FeatureKey]
+) -> dict[features.FeatureKey, ApiEntry]:
+    """The items of these features (those that still exist), by key."""
+    with engine.connect() as conn:
+        return features.entries_by_feature(conn, keys)
 
 
 def _trending(engine: sa.Engine, query: DailyQuery) -> list[features.FeatureKey]:

@@ -364,22 +364,17 @@ _NEWEST_FIRST = (features.c.submitted_at.desc(), features.c.id.desc())
 # Built once: SQLAlchemy keys its compiled-statement cache by walking a statement, which for
 # this one (21 columns, two subqueries) cost more than running it; a statement object that
 # stays the same has its key computed once.
-_FEATURES_BY_ID = (
-    _featured()
-    .where(features.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(*_NEWEST_FIRST)
-)
 _FEATURES_OF_PAPERS = _featured().where(
     features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True))
 )
 
 
 @functools.cache
-def _daily_page_ids(start: bool, end: bool, submitter: bool) -> sa.Select[tuple[int]]:
-    """The ids of a page of features, newest submission first, filtered by the bound
-    parameters named (one statement per combination, built once, as _FEATURES_BY_ID)."""
+def _daily_page_keys(start: bool, end: bool, submitter: bool) -> sa.Select[int, date]:
+    """The keys of a page of features, newest submission first, filtered by the bound
+    parameters named (one statement per combination, built once, as _FEATURES_OF_PAPERS)."""
     q = (
-        sa.select(features.c.id)
+        sa.select(features.c.paper_id, features.c.feature_date)
         .join(papers_table, papers_table.c.id == features.c.paper_id)
         .where(papers_table.c.arxiv_id.is_not(None))
     )
@@ -397,7 +392,7 @@ def _daily_page_ids(start: bool, end: bool, submitter: bool) -> sa.Select[tuple[
     )
 
 
-def daily_entries(
+def daily_feature_keys(
     conn: sa.Connection,
     *,
     start: date | None = None,
@@ -405,25 +400,32 @@ def daily_entries(
     submitter: str | None = None,
     offset: int = 0,
     limit: int = 50,
-) -> list[ApiEntry]:
-    """Features in an optional date range and by an optional submitter, newest submission
-    first. The page's feature ids are picked first (index ix_features_submitted_at), then
-    read: sorting whole rows would compute their subqueries for every feature in range."""
-    q = _daily_page_ids(start is not None, end is not None, submitter is not None)
+) -> list[FeatureKey]:
+    """Features (of papers with an arXiv id) in an optional date range and by an optional
+    submitter, newest submission first. Only their keys (index ix_features_submitted_at):
+    `entries_by_feature` reads them, and sorting whole rows would compute their subqueries
+    for every feature in range."""
+    q = _daily_page_keys(start is not None, end is not None, submitter is not None)
     params = {"start": start, "end": end, "submitter": submitter, "offset": offset, "limit": limit}
-    ids = list(conn.execute(q, params).scalars())
-    return _api_entries(conn, _FEATURES_BY_ID, {"ids": ids}) if ids else []
+    return [(pid, day) for pid, day in conn.execute(q, params)]
 
 
-def entries_for_features(conn: sa.Connection, keys: Sequence[FeatureKey]) -> list[ApiEntry]:
-    """The entries of these (paper id, feature date) keys, in their order (unknown ones and
-    papers without an arXiv id are skipped)."""
+def entries_by_feature(
+    conn: sa.Connection, keys: Sequence[FeatureKey]
+) -> dict[FeatureKey, ApiEntry]:
+    """The entries of these (paper id, feature date) keys; unknown ones and papers without
+    an arXiv id are left out."""
     if not keys:
-        return []
+        return {}
     params = {"paper_ids": list({pid for pid, _ in keys})}
+    wanted = set(keys)
     found = _api_entries(conn, _FEATURES_OF_PAPERS, params)
-    by_key = {(e.paper_id, e.feature_date): e for e in found}
-    return [by_key[k] for k in keys if k in by_key]
+    return {key: e for e in found if (key := (e.paper_id, _day(e))) in wanted}
+
+
+def _day(entry: ApiEntry) -> date:
+    assert entry.feature_date is not None, "read with its feature"
+    return entry.feature_date
 
 
 def _latest_feature_of_papers() -> sa.Select[Any]:

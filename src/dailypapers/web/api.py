@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 
 from dailypapers.errors import InputError
 from dailypapers.services import hf_api
+from dailypapers.store.features import FeatureKey
 from dailypapers.web import api_schemas as schemas
 from dailypapers.web.api_schemas import (
     ArxivRepos,
@@ -34,7 +35,8 @@ from dailypapers.web.api_schemas import (
     SearchItem,
     SearchParams,
 )
-from dailypapers.web.deps import Engine, Searcher, get_runtime
+from dailypapers.web.deps import Engine, Searcher, get_fragments, get_runtime
+from dailypapers.web.page_cache import generation_read
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -113,9 +115,20 @@ def daily_papers(
         today=get_runtime(request).today(),
         trending_window_days=get_runtime(request).settings.trending_window_days,
     )
-    page = hf_api.daily_papers(engine, query)
+    page = hf_api.daily_page(engine, query)
+    items = get_fragments(request).get(
+        page.keys,
+        lambda keys: _daily_items(engine, keys),
+        generation=generation_read(request.scope),
+    )
     headers = _next_link(request, p=params.p + 1, limit=limit) if page.has_more else None
-    return _json(schemas.json_list([schemas.daily_item_json(e) for e in page.items]), headers)
+    return _json(schemas.json_list(items), headers)
+
+
+def _daily_items(engine: sa.Engine, keys: list[FeatureKey]) -> dict[FeatureKey, bytes]:
+    """The JSON of these features' daily items, by key (what the fragment cache lacks)."""
+    entries = hf_api.daily_entries(engine, keys)
+    return {key: schemas.daily_item_json(entry).encode() for key, entry in entries.items()}
 
 
 @router.get("/api/papers/search", response_model=list[SearchItem], responses=_ERRORS)
@@ -126,7 +139,7 @@ def search_papers(
     words marked in `highlightedTitle` and `highlightedSummary`."""
     limit = min(params.limit, hf_api.MAX_SEARCH_LIMIT)
     results = hf_api.search_papers(engine, searcher, params.q, limit=limit)
-    return _json(schemas.json_list([schemas.search_item_json(result) for result in results]))
+    return _json(schemas.json_list([schemas.search_item_json(r).encode() for r in results]))
 
 
 @router.get("/api/papers", response_model=list[PaperObject], responses=_ERRORS)
@@ -139,7 +152,7 @@ def list_papers(
     headers = (
         _next_link(request, cursor=page.next_cursor, limit=limit) if page.next_cursor else None
     )
-    return _json(schemas.json_list([schemas.paper_json(e) for e in page.items]), headers)
+    return _json(schemas.json_list([schemas.paper_json(e).encode() for e in page.items]), headers)
 
 
 @router.get("/api/arxiv/{paper_id:path}/repos", response_model=ArxivRepos, responses=_ERRORS)

@@ -407,6 +407,6 @@ def _comment(row: CommentRow) -> dict[str, Any]:
     )
 
 
-def json_list(items: list[str]) -> bytes:
-    """A JSON array of already-encoded items."""
-    return ("[" + ",".join(items) + "]").encode()
+def json_list(items: list[bytes]) -> bytes:
+    """A JSON array of already-encoded items (UTF-8)."""
+    return b"[" + b",".join(items) + b"]"

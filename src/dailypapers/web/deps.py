@@ -21,6 +21,7 @@ from dailypapers.services import accounts
 from dailypapers.services.submissions import Fetch
 from dailypapers.store.users import User
 from dailypapers.web import security
+from dailypapers.web.page_cache import DatabaseGeneration, FragmentCache
 
 
 def form_list(text: str) -> list[str]:
@@ -83,6 +84,16 @@ def curator_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
     if not accounts.is_curator(user):
         raise HTTPException(403, "Only curators can do that.")
     return user
+
+
+def get_fragments(request: Request) -> FragmentCache[Any]:
+    """The app's cache of encoded API items (web.page_cache.FragmentCache), made on first
+    use: every app with the API router has one, whoever assembled it."""
+    state = request.app.state
+    fragments: FragmentCache[Any] | None = getattr(state, "fragments", None)
+    if fragments is None:  # two threads may both make one: the last one stays, no harm
+        fragments = state.fragments = FragmentCache(DatabaseGeneration(get_engine(request)))
+    return fragments
 
 
 def get_searcher(request: Request) -> HybridSearcher:

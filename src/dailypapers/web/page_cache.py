@@ -1,5 +1,6 @@
 """The anonymous page cache: one render of a read-only page serves every anonymous visitor
-until something is written, on this node or any other.
+until something is written, on this node or any other; and the fragment cache, which keeps
+the encoded pieces pages are made of (the JSON of one API item) by the same rule.
 
 Each web process keeps its own copies, so with several processes (workers, nodes) a write
 must reach all of them: every write (any non-GET request, an import, a sync) bumps the
@@ -16,8 +17,8 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 import sqlalchemy as sa
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,17 @@ _CACHEABLE = re.compile(r"^/(?:papers/.*|search|api/(?:daily_papers|papers/.+))?
 CACHE_TTL_SECONDS = 5.0
 CACHE_STALE_SECONDS = 5.0
 CACHE_MAX_PAGES = 512
+CACHE_MAX_FRAGMENTS = 5000  # ~6 kB each for a daily item: ~30 MB per process at most
+
+
+_GENERATION_READ = "dailypapers.generation"
+
+
+def generation_read(scope: Scope) -> int | None:
+    """The shared generation the page cache read as this request came in, if it read one
+    (it reads none for signed-in visitors): the fragment cache need not read it again."""
+    value: int | None = scope.get(_GENERATION_READ)
+    return value
 
 
 class _Page(NamedTuple):
@@ -112,7 +124,7 @@ class AnonymousPageCache:
             await self._write(scope, receive, send)
             return
         key = self._key(scope)
-        if key is None or not self._same_generation():
+        if key is None or not self._same_generation(scope):
             await self.app(scope, receive, send)
             return
         page, render = self._pages.get(key), self._renders.get(key)
@@ -146,14 +158,16 @@ class AnonymousPageCache:
         finally:
             self._invalidate()
 
-    def _same_generation(self) -> bool:
+    def _same_generation(self, scope: Scope) -> bool:
         """Whether the shared generation is the one the kept pages were read at; if another
-        process wrote since, drop them (as for a local write). False when it is unknown."""
+        process wrote since, drop them (as for a local write). False when it is unknown.
+        What was read is left in the scope for the fragment cache (`generation_read`)."""
         if self.shared is None:
             return True
         current = self.shared.read()
         if current is None:
             return False
+        scope[_GENERATION_READ] = current
         if current != self._generation:
             self._invalidate()
             self._generation = current
@@ -219,3 +233,85 @@ def _copy(message: Message) -> Message:
     if "headers" in copied:
         copied["headers"] = list(copied["headers"])
     return copied
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class FragmentCache(Generic[K]):
+    """Encoded pieces of answers by key (one API item's JSON by its feature), reused by
+    every request, anonymous or not, that asks for the same piece: kept while the shared
+    generation stays the one they were read at, and for at most CACHE_TTL_SECONDS (writes
+    that bump no generation show up as late as on cached pages, no later).
+
+    Thread-safe enough for route threads: each generation gets a dict of its own, so a render
+    begun before a write, finishing after another thread saw the new generation, fills the
+    old dict, which nobody reads any more.
+    """
+
+    def __init__(
+        self,
+        shared: SharedGeneration,
+        clock: Callable[[], float] = time.monotonic,
+        max_items: int = CACHE_MAX_FRAGMENTS,
+    ) -> None:
+        self.shared = shared
+        self.clock = clock
+        self.max_items = max_items
+        self._kept: tuple[int, OrderedDict[K, tuple[float, bytes]]] = (-1, OrderedDict())
+
+    def get(
+        self,
+        keys: Sequence[K],
+        render: Callable[[list[K]], Mapping[K, bytes]],
+        *,
+        generation: int | None = None,
+    ) -> list[bytes]:
+        """The pieces of `keys`, in order: kept ones, and for the others what `render`
+        returns for them (it may leave out keys that no longer exist: they are skipped).
+        `generation`: the shared one as read for this request before anything else was
+        (`generation_read`), else it is read here; either way before `render` reads
+        anything, so what it returns is at least as new as the generation it is kept under."""
+        started = self.clock()
+        if generation is None:
+            generation = self.shared.read()
+        if generation is None:  # cannot tell whether anything kept is current
+            found = render(list(keys))
+            return [found[k] for k in keys if k in found]
+        kept = self._for(generation)
+        fresh_after = started - CACHE_TTL_SECONDS
+        pieces: dict[K, bytes] = {}
+        missing: list[K] = []
+        for key in keys:
+            piece = kept.get(key)
+            if piece is not None and piece[0] > fresh_after:
+                pieces[key] = piece[1]
+            else:
+                missing.append(key)
+        if missing:
+            rendered = render(missing)
+            pieces.update(rendered)
+            for key, text in rendered.items():
+                kept[key] = (started, text)
+                kept.move_to_end(key)
+            self._trim(kept)
+        return [pieces[k] for k in keys if k in pieces]
+
+    def _for(self, generation: int) -> OrderedDict[K, tuple[float, bytes]]:
+        """The pieces kept at `generation`: a new, empty dict when it moved on (and a
+        throwaway one for a thread that read an older generation than the last seen)."""
+        seen, kept = self._kept
+        if generation == seen:
+            return kept
+        fresh: OrderedDict[K, tuple[float, bytes]] = OrderedDict()
+        if generation > seen:
+            self._kept = (generation, fresh)
+        return fresh
+
+    def _trim(self, kept: OrderedDict[K, tuple[float, bytes]]) -> None:
+        """Forget the oldest pieces beyond max_items."""
+        try:
+            while len(kept) > self.max_items:
+                kept.popitem(last=False)
+        except KeyError:  # another thread emptied it meanwhile
+            pass
