@@ -74,6 +74,11 @@ def test_snippets_escape_everything_but_the_marks(store: Runtime) -> None:
     assert "$a &lt; b$" in hit.snippet_html
 
 
+def test_stopwords_the_keyword_leg_ignored_are_not_marked(store: Runtime) -> None:
+    [hit, *_] = store.searcher.search("bounds for sorting").hits
+    assert hit.title_html.startswith("<mark>Bounds</mark> for &lt;b&gt;<mark>sorting</mark>")
+
+
 def test_similar_excludes_the_paper_and_its_duplicates(store: Runtime) -> None:
     resnet = paper_id(store, "1512.03385")
     similar = store.searcher.similar(resnet, k=3)

@@ -27,7 +27,7 @@ from dailypapers.search.dense import DenseIndex, ServingIndex
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.fusion import Normalisation, convex, rrf
 from dailypapers.search.keyword import KeywordIndex, keyword_index_for
-from dailypapers.search.query import Query, parse_query
+from dailypapers.search.query import Query, parse_query, without_stopwords
 from dailypapers.search.snippets import highlight, query_stems, snippet
 from dailypapers.store import search as store
 from dailypapers.store.papers import get_papers
@@ -223,7 +223,9 @@ class HybridSearcher:
         return [(p.id, scores[p.id]) for p in ordered]
 
     def _page(self, ranked: Ranking, query: Query, *, limit: int, offset: int) -> SearchPage:
-        stems = query_stems((*query.terms, *query.phrases))
+        # The words the keyword leg searched: a stopword ("for") it ignored is not marked.
+        searched = without_stopwords(query)
+        stems = query_stems((*searched.terms, *searched.phrases))
         hits = self._hits(ranked[offset : offset + limit], stems)
         return SearchPage(hits, len(ranked), offset, limit)
 
