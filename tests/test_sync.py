@@ -138,7 +138,7 @@ def test_the_sync_command_waits_its_turn_while_a_server_holds_the_lease(
     server = LeaseKeeper(rt.engine, ["sync"], ttl=60, holder="serve-node")
     server.beat()
     refused = cli(env, "sync", "--force", ok=False)
-    assert refused.returncode != 0 and "sync is running elsewhere (serve-node until" in (
+    assert refused.returncode != 0 and "another node holds the sync lease (serve-node until" in (
         refused.stdout + refused.stderr
     )
     assert recorded_http.requests == []  # nothing was fetched, no run recorded

@@ -123,7 +123,9 @@ def hold(engine: sa.Engine, name: str, *, ttl: float, holder: str | None = None)
         if not keeper.holds(name):
             other = next((x for x in current_leases(engine) if x.name == name), None)
             who = f"{other.holder} until {other.expires_at:%H:%M:%S} UTC" if other else "?"
-            raise Busy(f"{name} is running elsewhere ({who}); try again later")
+            # Every `serve` holds the job leases, syncing or not, so say who holds it rather
+            # than claiming the job is running there.
+            raise Busy(f"another node holds the {name} lease ({who}); try again later")
         yield
     finally:
         keeper.stop()
