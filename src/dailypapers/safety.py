@@ -34,6 +34,11 @@ def clean_text(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
+def has_invalid_text(text: str) -> bool:
+    """Whether `clean_text` would remove anything from `text`."""
+    return _XML_INVALID.search(text) is not None
+
+
 def http_url(value: str | None) -> str | None:
     """`value` if it is an absolute http(s) URL with a host and no spaces or quotes, else
     None. Every link taken from data (imports, the database) goes through this before it

@@ -90,6 +90,9 @@ def _authors(value: dict[str, Any]) -> list[str]:
 
 def _join_name(parts: list[Any]) -> str:
     """`[last, first, suffix, affiliation...]` → "first last suffix" (affiliations dropped)."""
-    last, first, suffix = ([*parts, "", "", ""])[:3]
-    words = (w for w in (first, last, suffix) if isinstance(w, str))
-    return " ".join(w.strip() for w in words if w.strip())
+    count = len(parts)
+    last = parts[0] if count > 0 else ""
+    first = parts[1] if count > 1 else ""
+    suffix = parts[2] if count > 2 else ""
+    words = [w.strip() for w in (first, last, suffix) if isinstance(w, str)]
+    return " ".join([w for w in words if w])

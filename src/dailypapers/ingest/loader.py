@@ -25,7 +25,7 @@ from dailypapers.ingest.read_ahead import read_in_child
 from dailypapers.ingest.source import open_text
 from dailypapers.models import ImportReport, PaperRecord, Parsed, Rejection, SourceItem
 from dailypapers.store import generations
-from dailypapers.store.bulk import bulk_upsert_papers
+from dailypapers.store.bulk import bulk_upsert_papers, finish_bulk
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
 from dailypapers.store.papers import Hashes, UpsertResult, upsert_papers
@@ -155,7 +155,7 @@ def import_file(
     fmt = fmt or detect_format(path)
     if bulk:
         with closing(read_in_child(path, fmt, on_bytes=on_bytes)) as checked:
-            return _load(
+            report = _load(
                 engine,
                 checked,
                 batch_size=batch_size,
@@ -163,6 +163,8 @@ def import_file(
                 on_record=on_record,
                 bulk=True,
             )
+        finish_bulk(engine)
+        return report
     with open_text(path, on_bytes=on_bytes) as stream:
         items = READERS[fmt](stream, path.name)
         return load(engine, items, batch_size=batch_size, strict=strict, on_record=on_record)

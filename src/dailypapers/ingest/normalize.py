@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed, Rejection
 from dailypapers.periods import latest_feature_day
-from dailypapers.safety import MAX_INT, clean_text, http_url, safe_links
+from dailypapers.safety import MAX_INT, clean_text, has_invalid_text, http_url, safe_links
 
 _WS = re.compile(r"\s+")
 # URLs with a scheme, or bare `www.` / `github.com/` / `gitlab.com/` ones. The leading
@@ -65,8 +65,32 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError(f"timestamp out of range: {text!r}") from None
 
 
+_GMT = re.compile(
+    r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) ([1-9]\d{3}) (\d\d):(\d\d):(\d\d) GMT"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
 def _parse_rfc2822(text: str) -> datetime:
-    """RFC 2822 dates as in the arXiv dump's `versions[].created`."""
+    """RFC 2822 dates as in the arXiv dump's `versions[].created`. Their one shape there,
+    `Mon, 2 Apr 2007 19:18:42 GMT`, is read directly (a fifth of the time
+    email.utils takes, which was the largest cost of reading the dump); anything else,
+    and any value that shape cannot hold, goes to email.utils."""
+    match = _GMT.fullmatch(text)
+    month = _MONTHS.get(match[2]) if match else None
+    if match and month:
+        day, _, year, hour, minute, second = match.groups()
+        try:
+            return datetime(
+                int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+        except ValueError:
+            pass  # e.g. 31 Feb: email.utils words the error
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -157,7 +181,9 @@ def _is_project_url(url: str) -> bool:
     return host not in _CODE_HOSTS and not host.endswith(_NOT_PROJECT_HOSTS)
 
 
-def checked(record: PaperRecord, *, today: date) -> PaperRecord:
+def checked(
+    record: PaperRecord, *, today: date, links: tuple[str | None, str | None] | None = None
+) -> PaperRecord:
     """The record as the store may keep it, or ValueError naming the first field it cannot.
 
     Every source's records pass here, so one rule covers them all: text loses the control
@@ -165,9 +191,13 @@ def checked(record: PaperRecord, *, today: date) -> PaperRecord:
     HF sent it, which the API serves verbatim, are dropped instead: `safety.safe_links`),
     counts must fit the store, and a feature may not be dated after `today` + 1 (it would
     pin the home page for ever).
+    `links`, (code_url, project_url), replace the record's own (as `finish` would), in the
+    same one copy of the record.
     """
+    code_url, project_url = links or (record.code_url, record.project_url)
+    values = {"code_url": code_url, "project_url": project_url}
     for name in _LINK_FIELDS:
-        value = getattr(record, name)
+        value = values[name] if name in values else getattr(record, name)
         if value is not None and http_url(value) is None:
             raise ValueError(f"{name}: only http(s) links are accepted, got {value[:80]!r}")
     for name in _COUNT_FIELDS:
@@ -187,6 +217,8 @@ def checked(record: PaperRecord, *, today: date) -> PaperRecord:
         ai_keywords=_clean_list(record.ai_keywords),
         feature=_checked_feature(record.feature, today),
         hf_paper=safe_links(record.hf_paper),
+        code_url=code_url,
+        project_url=project_url,
     )
 
 
@@ -200,6 +232,10 @@ def _short(number: int) -> str:
 
 
 def _clean_list(items: list[str]) -> list[str]:
+    """The items cleaned and stripped, empty ones dropped; one look at all of them when
+    none has a character to remove (the usual case: ten authors cost one regex scan)."""
+    if not has_invalid_text("\n".join(items)):
+        return [c for c in (i.strip() for i in items) if c]
     return [c for c in (clean_text(i).strip() for i in items) if c]
 
 
@@ -229,19 +265,28 @@ def prepare(item: Parsed, today: date) -> Parsed | Rejection:
     """A parsed record with its links filled and checked for the store, or why it cannot be
     (every importer's records pass here once, on either import path)."""
     try:
-        return Parsed(item.location, checked(finish(item.record), today=today))
+        record = item.record
+        return Parsed(item.location, checked(record, today=today, links=_found_links(record)))
     except ValueError as exc:
         return Rejection(item.location, str(exc))
 
 
 def finish(record: PaperRecord) -> PaperRecord:
     """Fill code/project links from the abstract where the source gave none."""
-    if record.code_url and record.project_url:
+    links = _found_links(record)
+    if links is None:
         return record
+    return dataclasses.replace(record, code_url=links[0], project_url=links[1])
+
+
+def _found_links(record: PaperRecord) -> tuple[str | None, str | None] | None:
+    """(code_url, project_url): the record's own, else those its abstract mentions; None
+    when the record has both."""
+    if record.code_url and record.project_url:
+        return None
     code, project = extract_links(record.abstract)
     code_url = record.code_url or code
-    project_url = record.project_url or (project if project != code_url else None)
-    return dataclasses.replace(record, code_url=code_url, project_url=project_url)
+    return code_url, record.project_url or (project if project != code_url else None)
 
 
 def text_or_none(value: object) -> str | None:

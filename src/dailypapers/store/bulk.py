@@ -12,7 +12,10 @@ to the index in one INSERT ... SELECT. DDL is transactional in SQLite, so no oth
 ever sees the triggers missing and a killed import rolls back to them with its batch. (Python
 3.11's sqlite3 cannot switch triggers off for one connection, SQLITE_DBCONFIG_ENABLE_TRIGGER.)
 Fed one row at a time by the triggers, FTS5 indexes the same text more slowly
-(benchmarks/import_throughput.py prints both).
+(benchmarks/import_throughput.py prints both). Each batch also writes its postings as one
+segment left unmerged (`_fts_bulk_config`), and `finish_bulk` merges the import's segments
+once at the end: merging them batch by batch (FTS5's automerge) rewrote each posting several
+times and cost as much as tokenising.
 
 PostgreSQL: ids come from the papers sequence, the rows are COPY'd into a temporary staging
 table and merged with one INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE; authors and
@@ -29,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from dailypapers.models import PaperRecord
+from dailypapers.store.database import transaction
 from dailypapers.store.papers import (
     AUTHOR_COLUMNS,
     CATEGORY_COLUMNS,
@@ -60,6 +64,23 @@ def bulk_upsert_papers(
     return plan.result()
 
 
+def finish_bulk(engine: sa.Engine) -> None:
+    """After a bulk import, what makes its papers as quick to search as before: on SQLite,
+    the batches' keyword-index segments merged into one (FTS5 'optimize') and the WAL copied
+    into the database; on PostgreSQL nothing is left to do.
+
+    Each step is its own transaction, and the index is complete without them: an import
+    killed before this point leaves an index that finds everything, in more segments, until
+    the next bulk import ends here."""
+    if engine.dialect.name != "sqlite":
+        return
+    with transaction(engine) as conn:
+        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_DEFAULT_CHECKPOINT_PAGES}")
+
+
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), _IN_CHUNK):
         yield ids[start : start + _IN_CHUNK]
@@ -73,15 +94,28 @@ def _stale_children(plan: UpsertPlan) -> list[int]:
 def _bound_rows(dialect: sa.Dialect, slots: list[Slot]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Every column of papers, and each slot's row as the driver takes it: converted by the
     column types' own bind processors (UTC datetimes, JSON), so that the rows are stored as
-    an INSERT through SQLAlchemy would store them, without its per-row work."""
+    an INSERT through SQLAlchemy would store them, without its per-row work. created_at and
+    modified_at are the batch's time, converted once."""
     columns = [c.name for c in papers.columns]
-    binds = [_bind_processor(papers.c[name], dialect) for name in columns]
     now = utcnow()
+    fixed = {n: _bind_processor(papers.c[n], dialect)(now) for n in ("created_at", "modified_at")}
+    convert = [
+        (i, _bind_processor(papers.c[name], dialect))
+        for i, name in enumerate(columns)
+        if name not in fixed and _has_bind_processor(papers.c[name], dialect)
+    ]
     rows = []
     for slot in slots:
-        row = {"id": slot.paper_id, "created_at": now, **paper_row(slot)}
-        rows.append(tuple(bind(row[n]) for n, bind in zip(columns, binds, strict=True)))
+        row = {**paper_row(slot), "id": slot.paper_id, **fixed}
+        values = [row[name] for name in columns]
+        for i, bind in convert:
+            values[i] = bind(values[i])
+        rows.append(tuple(values))
     return columns, rows
+
+
+def _has_bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> bool:
+    return column.type.dialect_impl(dialect).bind_processor(dialect) is not None
 
 
 def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
@@ -96,14 +130,32 @@ BULK_CACHE_KIB = 64 * 1024
 """SQLite page cache of the importing connection (default 2 MiB): the title-key index and
 the FTS5 segments being merged outgrow the default long before a million papers."""
 
+BULK_CHECKPOINT_PAGES = 100_000
+"""WAL pages (4 KiB) after which the importing connection checkpoints (default 1,000). A
+5,000-record batch writes more than 1,000 pages, so by default every commit copied its
+pages into the database and synced it; with the bound raised, a page rewritten by several
+batches (FTS5 segments, index interior pages) is copied once. `finish_bulk` checkpoints at
+the end, inside the import's time."""
+
+_DEFAULT_CHECKPOINT_PAGES = 1000
+_FTS_BULK_CONFIG = {"automerge": 0, "hashsize": 64 * 2**20}
+"""FTS5 settings while a batch feeds the index. automerge 0: the batch's new segment is not
+merged into the older ones as it is written (FTS5 still merges a level once it holds
+`crisismerge`, 16, segments, so their number stays bounded); `finish_bulk` merges them once.
+hashsize: the batch's postings are collected in memory and written as one segment instead of
+one per MiB, each then merged again."""
+_FTS_DEFAULTS = {"automerge": 4, "hashsize": 2**20}
+"""FTS5's own defaults, restored when the table has no stored value."""
+
 
 def _write_sqlite(conn: sa.Connection, plan: UpsertPlan) -> None:
     conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")  # this connection only
+    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
     first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.id), 0))).scalar_one()
     for offset, slot in enumerate(plan.new, start=first + 1):
         slot.paper_id = offset
     retext = [s.paper_id for s in plan.changed if s.text_changed]
-    with _fts_triggers_dropped(conn) as indexed:
+    with _fts_triggers_dropped(conn) as indexed, _fts_bulk_config(conn):
         _feed_fts(conn, indexed, retext, remove=True)  # FTS5 needs the old text to remove it
         if plan.new:
             names, rows = _bound_rows(conn.dialect, plan.new)
@@ -149,6 +201,29 @@ def _fts_triggers_dropped(conn: sa.Connection) -> Iterator[list[str]]:
     yield columns
     for _name, sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+@contextmanager
+def _fts_bulk_config(conn: sa.Connection) -> Iterator[None]:
+    """`_FTS_BULK_CONFIG` for the body of the block, then the table's own settings again,
+    in the same transaction: other connections, and this one's later writes, never see them.
+
+    FTS5 writes the batch's segment before the settings are restored (measured: 10 batches
+    leave 10 segments), so the restored automerge does not merge it at commit."""
+    stored: dict[str, object] = dict(
+        conn.exec_driver_sql(
+            f"SELECT k, v FROM {FTS_TABLE}_config WHERE k IN ('automerge', 'hashsize')"
+        ).all()
+    )
+    for key, value in _FTS_BULK_CONFIG.items():
+        _set_fts(conn, key, value)
+    yield
+    for key in _FTS_BULK_CONFIG:
+        _set_fts(conn, key, int(str(stored.get(key, _FTS_DEFAULTS[key]))))
+
+
+def _set_fts(conn: sa.Connection, key: str, value: int) -> None:
+    conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES (?, ?)", (key, value))
 
 
 def _feed_fts(conn: sa.Connection, columns: list[str], ids: Sequence[int], *, remove: bool) -> None:

@@ -78,7 +78,7 @@ def paper_row(slot: Slot) -> dict[str, Any]:
     record = slot.record
     row = {name: getattr(record, name) for name in _PAPER_FIELDS}
     row.update(
-        title_key=title_key(record.title),
+        title_key=slot.key or title_key(record.title),
         authors_text=", ".join(record.authors),
         imported_upvotes=record.upvotes,
         content_hash=slot.hash,
@@ -137,25 +137,28 @@ def _load_records(
     }
 
 
-def _find_existing(conn: sa.Connection, batch: Sequence[PaperRecord]) -> list[int | None]:
-    """The existing paper id for each record: same arXiv id, else same title key."""
+def _find_existing(
+    conn: sa.Connection, batch: Sequence[PaperRecord], keys: Sequence[str]
+) -> list[int | None]:
+    """The existing paper id for each record: same arXiv id, else same title key (`keys`,
+    the records' title keys)."""
     ids = {r.arxiv_id for r in batch if r.arxiv_id}
     by_id: dict[str, int] = {}
     if ids:
         q = sa.select(papers.c.id, papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids))
         by_id = {row.arxiv_id: row.id for row in conn.execute(q)}
-    unmatched = [r for r in batch if not (r.arxiv_id and r.arxiv_id in by_id)]
+    unmatched = [(r, k) for r, k in zip(batch, keys, strict=True) if r.arxiv_id not in by_id]
     if not _any_untagged(conn):  # a record with an arXiv id can only join one without by title
-        unmatched = [r for r in unmatched if not r.arxiv_id]
-    keys = {title_key(r.title) for r in unmatched}
+        unmatched = [(r, k) for r, k in unmatched if not r.arxiv_id]
+    wanted = {k for _, k in unmatched}
     by_key: dict[str, list[tuple[int, str | None]]] = {}
-    if keys:
+    if wanted:
         q = sa.select(papers.c.id, papers.c.arxiv_id, papers.c.title_key).where(
-            papers.c.title_key.in_(keys)
+            papers.c.title_key.in_(wanted)
         )
         for row in conn.execute(q.order_by(papers.c.id)):
             by_key.setdefault(row.title_key, []).append((row.id, row.arxiv_id))
-    return [_match(r, by_id, by_key) for r in batch]
+    return [_match(r, k, by_id, by_key) for r, k in zip(batch, keys, strict=True)]
 
 
 def _any_untagged(conn: sa.Connection) -> bool:
@@ -165,11 +168,14 @@ def _any_untagged(conn: sa.Connection) -> bool:
 
 
 def _match(
-    record: PaperRecord, by_id: dict[str, int], by_key: dict[str, list[tuple[int, str | None]]]
+    record: PaperRecord,
+    key: str,
+    by_id: dict[str, int],
+    by_key: dict[str, list[tuple[int, str | None]]],
 ) -> int | None:
     if record.arxiv_id and record.arxiv_id in by_id:
         return by_id[record.arxiv_id]
-    for paper_id, arxiv_id in by_key.get(title_key(record.title), []):
+    for paper_id, arxiv_id in by_key.get(key, []):
         # A title match only joins records that cannot be told apart by arXiv id.
         if arxiv_id is None or record.arxiv_id is None:
             return paper_id
@@ -218,6 +224,8 @@ class Slot:
     paper_id: int = 0
     original: PaperRecord | None = None
     original_hash: str | None = None
+    key: str = ""
+    """The title key of `record`'s title, computed once per record (it was four times)."""
 
     @property
     def changed(self) -> bool:
@@ -242,15 +250,15 @@ class Slot:
         )
 
 
-def _lookup_keys(record: PaperRecord) -> list[str]:
-    """Batch keys that identify the same paper; titles join only records lacking an id."""
-    key = title_key(record.title)
+def _lookup_keys(record: PaperRecord, key: str) -> list[str]:
+    """Batch keys that identify the same paper (`key`: the record's title key); titles join
+    only records lacking an id."""
     return [f"id:{record.arxiv_id}", f"untagged:{key}"] if record.arxiv_id else [f"title:{key}"]
 
 
 def _register(by_key: dict[str, Slot], slot: Slot) -> None:
     """Make a slot findable by later records of the batch under its current identity."""
-    key = title_key(slot.record.title)
+    key = slot.key
     by_key[f"title:{key}"] = slot
     if slot.record.arxiv_id:
         by_key[f"id:{slot.record.arxiv_id}"] = slot
@@ -303,25 +311,27 @@ def plan_upsert(
 ) -> UpsertPlan:
     """Resolve each record to one slot per paper: a stored paper it matches (by arXiv id,
     else title key), an earlier record of the batch, or a new paper; merge into the slot."""
-    matches = _find_existing(conn, batch)
+    keys = [title_key(r.title) for r in batch]
+    matches = _find_existing(conn, batch, keys)
     rows = conn.execute(sa.select(papers).where(papers.c.id.in_({m for m in matches if m}))).all()
     known = _load_records(conn, rows)
     by_key: dict[str, Slot] = {}
     for row in rows:
         old, digest = known[row.id], row.content_hash
-        by_key[f"pid:{row.id}"] = Slot(old, digest, row.id, old, digest)
+        by_key[f"pid:{row.id}"] = Slot(old, digest, row.id, old, digest, row.title_key)
     placed: list[Slot] = []
     outcomes: list[str] = []
     known_hashes = hashes or [None] * len(batch)
-    for record, match, digest in zip(batch, matches, known_hashes, strict=True):
-        keys = [f"pid:{match}"] if match else _lookup_keys(record)
-        slot = next((by_key[k] for k in keys if k in by_key), None)
+    for record, key, match, digest in zip(batch, keys, matches, known_hashes, strict=True):
+        found = [f"pid:{match}"] if match else _lookup_keys(record, key)
+        slot = next((by_key[k] for k in found if k in by_key), None)
         if slot is None:
-            slot = Slot(record, digest or content_hash(record))
+            slot = Slot(record, digest or content_hash(record), key=key)
             outcomes.append("inserted")
         else:
             before = slot.hash
             slot.record = merge(slot.record, record)
+            slot.key = key if slot.record.title == record.title else title_key(slot.record.title)
             slot.hash = content_hash(slot.record)
             outcomes.append("unchanged" if slot.hash == before else "updated")
         _register(by_key, slot)
