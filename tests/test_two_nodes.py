@@ -8,6 +8,7 @@ default) so the test is quick; the takeover time is printed and kept as a test p
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from dailypapers.ingest.loader import import_file
 from dailypapers.runtime import Runtime
 from dailypapers.services.leases import current_leases
 from dailypapers.services.sync import recent_runs
+from dailypapers.store.features import latest_features
 from dailypapers.store.papers import paper_id_for_arxiv
 from recorded_http import RecordedServer, recorded_http
 from test_ingest_hf_feed import DATA, DAYS, serve_recorded
@@ -123,9 +125,14 @@ def site(
         pg_server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
 
 
-def _upvotes(client: httpx.Client, arxiv_id: str) -> int:
-    """Votes cast on this site (HF's own count is the top-level `upvotes`)."""
-    return int(client.get(f"/api/papers/{arxiv_id}").json()["dailypapers"]["upvotes"])
+def _upvotes(client: httpx.Client, arxiv_id: str, day: date) -> int:
+    """Votes cast on this site (HF's own count is the top-level `upvotes`), as the paper and
+    its daily item (encoded once per node: the fragment cache) both say."""
+    votes = client.get(f"/api/papers/{arxiv_id}").json()["dailypapers"]["upvotes"]
+    items = client.get("/api/daily_papers", params={"date": day.isoformat()}).json()
+    [item] = [i for i in items if i["paper"]["id"] == arxiv_id]
+    assert item["paper"]["dailypapers"]["upvotes"] == votes
+    return int(votes)
 
 
 def _vote(client: httpx.Client, pid: int, up: bool) -> int:
@@ -153,21 +160,23 @@ def test_two_nodes_share_sessions_votes_limits_caches_and_hand_over_jobs(
         with httpx.Client(base_url=b.url, cookies=member_a.cookies) as member_b:
             assert '<a href="/u/bob">bob</a>' in member_b.get("/").text
             # Caches: B has the paper cached; a vote on A shows on B's very next request.
-            before = _upvotes(anon_b, arxiv_id)
-            assert _upvotes(anon_b, arxiv_id) == before and _upvotes(anon_a, arxiv_id) == before
             with rt.engine.connect() as conn:
                 pid = paper_id_for_arxiv(conn, arxiv_id)
-            assert pid is not None
+                assert pid is not None
+                day = latest_features(conn, [pid])[pid].feature_date
+            upvotes = functools.partial(_upvotes, arxiv_id=arxiv_id, day=day)
+            before = upvotes(anon_b)
+            assert upvotes(anon_b) == before and upvotes(anon_a) == before
             assert _vote(member_a, pid, up=True) == 303
-            assert _upvotes(anon_b, arxiv_id) == before + 1
-            assert _upvotes(anon_a, arxiv_id) == before + 1
+            assert upvotes(anon_b) == before + 1
+            assert upvotes(anon_a) == before + 1
             # Votes and rate limits: 3 votes a minute, counted across both nodes.
             assert _vote(member_b, pid, up=False) == 303
-            assert _upvotes(anon_a, arxiv_id) == before
+            assert upvotes(anon_a) == before
             assert _vote(member_a, pid, up=True) == 303
             assert _vote(member_b, pid, up=False) == 429
             assert _vote(member_a, pid, up=False) == 429
-        assert _upvotes(anon_b, arxiv_id) == before + 1
+        assert upvotes(anon_b) == before + 1
 
     # Jobs: each lease on exactly one node; the sync ran once, on its holder.
     def taken() -> dict[str, Any] | None:

@@ -7,6 +7,9 @@ by every node's next request instead of after a time-to-live.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,3 +39,32 @@ def current(conn: sa.Connection, name: str = PAGES) -> int:
     """The value of `name`; 0 before its first bump."""
     value = conn.execute(_CURRENT, {"name": name}).scalar_one_or_none()
     return int(value or 0)
+
+
+def read(engine: sa.Engine, name: str = PAGES) -> int:
+    """`current`, on a pooled driver connection and outside any transaction: the page cache
+    reads it before every cacheable request, on the event loop, and a SQLAlchemy connection
+    (BEGIN, the statement, ROLLBACK) cost five times the read itself. Raises the driver's
+    errors as they are (`engine.dialect.loaded_dbapi.Error`) or SQLAlchemy's."""
+    sql, params = _driver_statement(engine.dialect, name)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+    return int(row[0] or 0) if row else 0
+
+
+@functools.cache
+def _driver_statement(dialect: sa.Dialect, name: str) -> tuple[str, Any]:
+    """_CURRENT as the driver takes it: its SQL and parameters in its paramstyle."""
+    compiled = _CURRENT.compile(dialect=dialect)
+    params = compiled.construct_params({"name": name})
+    if compiled.positional:
+        return str(compiled), tuple(params[key] for key in compiled.positiontup or ())
+    return str(compiled), params

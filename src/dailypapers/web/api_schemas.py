@@ -408,5 +408,10 @@ def _comment(row: CommentRow) -> dict[str, Any]:
 
 
 def json_list(items: list[bytes]) -> bytes:
-    """A JSON array of already-encoded items (UTF-8)."""
-    return b"[" + b",".join(items) + b"]"
+    """A JSON array of already-encoded items (UTF-8), copied once: `[` and `]` added to a
+    joined page (~600 kB for 100 items) would copy it twice more."""
+    if not items:
+        return b"[]"
+    parts = [b","] * (2 * len(items) + 1)
+    parts[0], parts[1::2], parts[-1] = b"[", items, b"]"
+    return b"".join(parts)

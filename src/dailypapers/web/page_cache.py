@@ -69,9 +69,8 @@ class DatabaseGeneration:
     def read(self) -> int | None:
         """One primary-key lookup; None if the database is unreachable."""
         try:
-            with self.engine.connect() as conn:
-                return generations.current(conn)
-        except sa.exc.SQLAlchemyError as exc:
+            return generations.read(self.engine)
+        except (sa.exc.SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
             log.warning("page cache: cannot read the generation: %s", exc)
             return None
 
@@ -280,22 +279,26 @@ class FragmentCache(Generic[K]):
             return [found[k] for k in keys if k in found]
         kept = self._for(generation)
         fresh_after = started - CACHE_TTL_SECONDS
-        pieces: dict[K, bytes] = {}
+        pieces: list[bytes | None] = []
         missing: list[K] = []
         for key in keys:
             piece = kept.get(key)
             if piece is not None and piece[0] > fresh_after:
-                pieces[key] = piece[1]
+                pieces.append(piece[1])
             else:
+                pieces.append(None)
                 missing.append(key)
-        if missing:
-            rendered = render(missing)
-            pieces.update(rendered)
-            for key, text in rendered.items():
-                kept[key] = (started, text)
-                kept.move_to_end(key)
-            self._trim(kept)
-        return [pieces[k] for k in keys if k in pieces]
+        if not missing:
+            return pieces  # type: ignore[return-value]  # no None left
+        rendered = render(missing)
+        for key, text in rendered.items():
+            kept[key] = (started, text)
+            kept.move_to_end(key)
+        self._trim(kept)
+        filled = (
+            p if p is not None else rendered.get(k) for k, p in zip(keys, pieces, strict=True)
+        )
+        return [p for p in filled if p is not None]
 
     def _for(self, generation: int) -> OrderedDict[K, tuple[float, bytes]]:
         """The pieces kept at `generation`: a new, empty dict when it moved on (and a
