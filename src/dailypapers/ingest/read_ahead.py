@@ -4,8 +4,10 @@ Parsing JSON and normalising records costs about as much CPU as writing them, so
 import splits the two over two processes: the child (`python -m
 dailypapers.ingest.read_ahead FILE FORMAT`, a fresh interpreter, so nothing of the parent
 is re-imported or inherited) runs the reader and `normalize.prepare` and streams the items,
-in order and in pickled chunks, through its stdout pipe; the parent writes them. The pipe's
-buffer bounds how far the child runs ahead, so memory stays flat.
+in order and in pickled chunks, through its stdout pipe; the parent writes them. A thread of
+the parent takes the chunks off the pipe as they come, up to `AHEAD` of them: the pipe's own
+buffer (64 KiB, some 35 records) stopped the child while the parent wrote a batch, so the
+two took turns instead of working at once. Memory stays bounded by `AHEAD` chunks.
 
 Failures keep their meaning: an InputError in the child (truncated gzip, bad encoding) is
 raised again in the parent with its message; if the parent dies (kill -9), the child's next
@@ -14,12 +16,15 @@ write fails on the closed pipe and it exits, so nothing is left running.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +40,10 @@ from dailypapers.store.papers import content_hash
 CHUNK = 1000
 """Items per message: enough that pickling overhead is small, few enough that the first
 batch starts writing at once."""
+AHEAD = 8
+"""Chunks the parent holds unread: more than a bulk batch (5,000 records), so the child
+parses the next batch while the parent writes this one (about 15 MB of arXiv records)."""
+_HEADER = 8
 
 
 def read_in_child(
@@ -44,14 +53,17 @@ def read_in_child(
     command = [sys.executable, "-m", __name__, str(path), fmt]
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     assert child.stdout is not None
+    frames: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+    pump = threading.Thread(target=_pump, args=(child.stdout, frames), daemon=True)
+    pump.start()
     try:
         while True:
-            try:
-                kind, payload, read_bytes = pickle.load(child.stdout)
-            except EOFError:
+            frame = frames.get()
+            if frame is None:
                 raise DailyPapersError(
                     f"{path.name}: the reading process stopped (exit code {child.wait()})"
-                ) from None
+                )
+            kind, payload, read_bytes = pickle.loads(frame)
             if on_bytes and read_bytes:
                 on_bytes(read_bytes)
             if kind == "error":
@@ -60,10 +72,24 @@ def read_in_child(
                 return
             yield from map(_from_wire, payload)
     finally:
-        child.stdout.close()
         if child.poll() is None:  # stopped early (strict mode, an error): no more reading
             child.terminate()
+        while pump.is_alive():  # the pump ends at the pipe's end; make room for its last put
+            with contextlib.suppress(queue.Empty):
+                frames.get(timeout=0.05)
+        child.stdout.close()
         child.wait()
+
+
+def _pump(stream: BinaryIO, frames: queue.Queue[bytes | None]) -> None:
+    """Move the child's messages off its pipe into `frames`, then None at the pipe's end.
+    Reading releases the GIL, so this costs the writing thread nothing while it waits."""
+    while len(header := stream.read(_HEADER)) == _HEADER:
+        frame = stream.read(int.from_bytes(header, "big"))
+        if len(frame) < int.from_bytes(header, "big"):
+            break
+        frames.put(frame)
+    frames.put(None)
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(PaperRecord))
@@ -97,7 +123,8 @@ def _send_items(path: Path, fmt: str, out: BinaryIO) -> None:
         counted[0] += n
 
     def send(kind: str, payload: object) -> None:
-        pickle.dump((kind, payload, counted[0]), out, protocol=pickle.HIGHEST_PROTOCOL)
+        frame = pickle.dumps((kind, payload, counted[0]), protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(frame).to_bytes(_HEADER, "big") + frame)
         out.flush()
         counted[0] = 0
 
