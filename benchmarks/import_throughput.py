@@ -103,9 +103,9 @@ from dailypapers.runtime import Runtime
 from dailypapers.ingest import loader
 path, fmt, url, bulk, batch, stretch = sys.argv[1:7]
 merged = [0.0]
-def timed_finish(engine, finish=loader.finish_bulk):
+def timed_finish(engine, written, finish=loader.finish_bulk):
     began = time.perf_counter()
-    finish(engine)
+    finish(engine, written)
     merged[0] = time.perf_counter() - began
 loader.finish_bulk = timed_finish
 rt = Runtime(load_settings(database_url=url))

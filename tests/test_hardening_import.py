@@ -13,7 +13,7 @@ from dailypapers.ingest import loader
 from dailypapers.ingest.loader import import_file
 from dailypapers.models import PaperRecord, Parsed
 from dailypapers.runtime import Runtime
-from dailypapers.store.schema import papers
+from dailypapers.store.schema import paper_authors, papers
 
 
 def _good(n: int) -> dict[str, object]:
@@ -71,12 +71,15 @@ def test_deeply_nested_json_is_one_rejected_line(
 
 def test_control_characters_are_removed_at_import(rt: Runtime, tmp_path: Path) -> None:
     record = {**_good(1), "title": "Con\u0005trol\x00 title", "abstract": "A\x0bB\tC\nD"}
+    record["authors"] = ["Ann\x01 Lee", "\x02", " Bob "]  # one item with, as few do
     report = import_file(
         rt.engine, _write_lines(tmp_path / "ctl.jsonl", [json.dumps(record)]), fmt="jsonl"
     )
     assert report.inserted == 1 and not report.rejected
     with rt.engine.connect() as conn:
         row = conn.execute(sa.select(papers.c.title, papers.c.abstract)).one()
+        names = conn.execute(sa.select(paper_authors.c.name).order_by(paper_authors.c.position))
+        assert list(names.scalars()) == ["Ann Lee", "Bob"]
     assert tuple(row) == ("Control title", "AB\tC\nD")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 
@@ -85,6 +86,34 @@ def test_parse_timestamp_accepts_the_formats_sources_use() -> None:
         2007, 4, 2, 19, 18, 42, tzinfo=UTC
     )
     assert parse_date("2024-05-27T23:30:00-02:00") == date(2024, 5, 28)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon, 2 Apr 2007 19:18:42 GMT",
+        "2 Apr 2007 19:18:42 GMT",
+        "Wed, 29 Feb 2012 00:00:00 GMT",
+        "Mon, 2 Apr 0099 19:18:42 GMT",  # a two-digit year to email.utils: 1999
+        "Mon, 2 Apr 2007 19:18:42 +0200",
+        "Tue, 31 Feb 2007 19:18:42 GMT",
+        "Mon, 2 Apr 2007 24:00:00 GMT",
+        "Mon, 2 Foo 2007 19:18:42 GMT",
+    ],
+)
+def test_rfc_2822_dates_read_as_email_utils_reads_them(text: str) -> None:
+    """The arXiv dump's dates are read by a regex when they have its one shape; the result,
+    or the refusal, is email.utils' own."""
+    try:
+        expected: object = parsedate_to_datetime(text).astimezone(UTC)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = parse_timestamp(text)
+    except ValueError as exc:
+        assert "not a date" in str(exc)
+        got = ValueError
+    assert got == expected
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2024-13-01", "Mon, 99 Foo"])

@@ -163,7 +163,7 @@ def import_file(
                 on_record=on_record,
                 bulk=True,
             )
-        finish_bulk(engine)
+        finish_bulk(engine, report.inserted + report.updated)
         return report
     with open_text(path, on_bytes=on_bytes) as stream:
         items = READERS[fmt](stream, path.name)
