@@ -292,8 +292,8 @@ class FragmentCache(Generic[K]):
             return pieces  # type: ignore[return-value]  # no None left
         rendered = render(missing)
         for key, text in rendered.items():
+            kept.pop(key, None)  # to the end (not move_to_end: another thread may trim it)
             kept[key] = (started, text)
-            kept.move_to_end(key)
         self._trim(kept)
         filled = (
             p if p is not None else rendered.get(k) for k, p in zip(keys, pieces, strict=True)
