@@ -245,7 +245,7 @@ class FragmentCache(Generic[K]):
 
     Thread-safe enough for route threads: each generation gets a dict of its own, so a render
     begun before a write, finishing after another thread saw the new generation, fills the
-    old dict, which nobody reads any more.
+    old dict, which nobody reads any more (see `_for`).
     """
 
     def __init__(
@@ -301,14 +301,16 @@ class FragmentCache(Generic[K]):
         return [p for p in filled if p is not None]
 
     def _for(self, generation: int) -> OrderedDict[K, tuple[float, bytes]]:
-        """The pieces kept at `generation`: a new, empty dict when it moved on (and a
-        throwaway one for a thread that read an older generation than the last seen)."""
+        """The pieces kept at `generation`: a new, empty dict when it is another one than
+        last seen (a write; or a database restored with an older counter, where waiting for
+        a larger one would keep nothing for days). A thread that read the generation just
+        before a write and gets here after another saw the write empties the cache once,
+        harmlessly: what it keeps is under the old generation, which the next request drops."""
         seen, kept = self._kept
         if generation == seen:
             return kept
         fresh: OrderedDict[K, tuple[float, bytes]] = OrderedDict()
-        if generation > seen:
-            self._kept = (generation, fresh)
+        self._kept = (generation, fresh)
         return fresh
 
     def _trim(self, kept: OrderedDict[K, tuple[float, bytes]]) -> None:
