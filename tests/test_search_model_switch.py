@@ -63,6 +63,14 @@ def _runtime(
     return rt
 
 
+def _embedded(settings: Settings, embedder: Embedder, runtimes: list[Runtime]) -> Runtime:
+    """A runtime on ``embedder`` (256 tokens) whose store holds PAPERS, all embedded."""
+    rt = _runtime(settings, embedder, runtimes, 256)
+    add_papers(rt, PAPERS)
+    rt.sync_vectors()
+    return rt
+
+
 def _dense(rt: Runtime) -> list[tuple[int, float]]:
     return rt.searcher.legs(parse_query(QUERY), SearchFilters(), depth=5).dense
 
@@ -171,9 +179,7 @@ def test_a_serving_model_that_cannot_be_loaded_here_is_replaced_at_once(
 def test_the_background_embedder_of_serve_makes_the_switch(
     settings: Settings, runtimes: list[Runtime], model_a: Embedder, model_b: Embedder
 ) -> None:
-    old = _runtime(settings, model_a, runtimes, 256)
-    add_papers(old, PAPERS)
-    old.sync_vectors()
+    _embedded(settings, model_a, runtimes)
     new = _runtime(settings, model_b, runtimes, 16)
     report = BackgroundSync(new).tick()  # one pass of `serve`'s vector-sync thread
     assert report is not None and report.embedded == len(PAPERS)
@@ -185,9 +191,7 @@ def test_the_background_embedder_of_serve_makes_the_switch(
 def test_a_submission_during_a_model_change_leaves_the_embedding_to_the_background(
     settings: Settings, runtimes: list[Runtime], model_a: Embedder, model_b: Embedder
 ) -> None:
-    old = _runtime(settings, model_a, runtimes, 256)
-    add_papers(old, PAPERS)
-    old.sync_vectors()
+    old = _embedded(settings, model_a, runtimes)
     more = [
         dataclasses.replace(PAPERS[0], arxiv_id=f"2403.{i:05d}", title=f"Paper number {i}")
         for i in range(DEFAULT_BATCH)
@@ -207,9 +211,7 @@ def test_reindex_status_shows_the_progress_of_a_model_change(
     model_a: Embedder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rt = _runtime(settings, model_a, runtimes, 256)
-    add_papers(rt, PAPERS)
-    rt.sync_vectors()
+    _embedded(settings, model_a, runtimes)
     monkeypatch.setenv("DAILYPAPERS_EMBEDDING_MAX_LENGTH", "16")
     result = CliRunner().invoke(app, ["reindex", "--status"])
     assert result.exit_code == 0, result.output

@@ -85,8 +85,9 @@ def _pump(stream: BinaryIO, frames: queue.Queue[bytes | None]) -> None:
     """Move the child's messages off its pipe into `frames`, then None at the pipe's end.
     Reading releases the GIL, so this costs the writing thread nothing while it waits."""
     while len(header := stream.read(_HEADER)) == _HEADER:
-        frame = stream.read(int.from_bytes(header, "big"))
-        if len(frame) < int.from_bytes(header, "big"):
+        size = int.from_bytes(header, "big")
+        frame = stream.read(size)
+        if len(frame) < size:
             break
         frames.put(frame)
     frames.put(None)

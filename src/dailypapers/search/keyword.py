@@ -174,19 +174,13 @@ class Fts5Index(_AllWordsFirst):
         self._repeats = query_repeats
         self._scored_candidates = scored_candidates
         self._papers_with = _PapersWith(self._count_matches, scored_df_limit)
-        self._large_until = 0.0
-        self._large = False
+        self._highest_id = _PapersWith(lambda conn, _word, _limit: _highest_id(conn), 0)
 
     def _large_store(self, conn: sa.Connection) -> bool:
-        """Whether the store has more than SCORED_DF_LIMIT papers (by its highest id, read
-        once per POSTINGS_TTL_SECONDS): only then is scoring capped at MAX_SCORED_CANDIDATES,
-        so smaller stores (the eval collections, the sample) rank every match as before."""
-        now = time.monotonic()
-        if now >= self._large_until:
-            highest = conn.execute(sa.select(sa.func.max(papers.c.id))).scalar()
-            self._large = (highest or 0) > self._papers_with.cap
-            self._large_until = now + POSTINGS_TTL_SECONDS
-        return self._large
+        """Whether the store has more than SCORED_DF_LIMIT papers (by its highest id, cached
+        like the word counts): only then is scoring capped at MAX_SCORED_CANDIDATES, so
+        smaller stores (the eval collections, the sample) rank every match as before."""
+        return self._highest_id(conn, "") > self._papers_with.cap
 
     def _prepare(self, query: Query) -> Query:
         """FTS5 has no stopword list; without this, "of" would match most of the store."""
@@ -411,6 +405,10 @@ class PostgresFullTextIndex(_AllWordsFirst):
 def _item_tsquery(item: str) -> sa.ColumnElement[str]:
     """The tsquery of one word or phrase, the user's text bound as a parameter."""
     return sa.func.websearch_to_tsquery(_ENGLISH, sa.literal(f'"{item}"', sa.String))
+
+
+def _highest_id(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(papers.c.id))).scalar() or 0)
 
 
 def _count_papers(conn: sa.Connection) -> int:

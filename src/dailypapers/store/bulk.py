@@ -125,9 +125,9 @@ def _bound_rows(dialect: sa.Dialect, slots: list[Slot]) -> tuple[list[str], list
     now = utcnow()
     fixed = {n: _bind_processor(papers.c[n], dialect)(now) for n in ("created_at", "modified_at")}
     convert = [
-        (i, _bind_processor(papers.c[name], dialect))
+        (i, process)
         for i, name in enumerate(columns)
-        if name not in fixed and _has_bind_processor(papers.c[name], dialect)
+        if name not in fixed and (process := _processor(papers.c[name], dialect)) is not None
     ]
     rows = []
     for slot in slots:
@@ -139,13 +139,14 @@ def _bound_rows(dialect: sa.Dialect, slots: list[Slot]) -> tuple[list[str], list
     return columns, rows
 
 
-def _has_bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> bool:
-    return column.type.dialect_impl(dialect).bind_processor(dialect) is not None
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
+    """The column type's bind processor for `dialect`; None when values go to the driver as
+    they are."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process or (lambda value: value)
+    return _processor(column, dialect) or (lambda value: value)
 
 
 # --- SQLite -----------------------------------------------------------------------------
