@@ -20,10 +20,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import hf_sample
+from dailypapers.ingest.hf_daily import ARCHIVE_FIELDS
 from dailypapers.ingest.loader import import_file, load
 from dailypapers.models import FeatureRecord, PaperRecord, Parsed
 from dailypapers.runtime import Runtime
 from dailypapers.services import hf_api
+from dailypapers.store.community import add_comment, add_vote, set_comment_hidden
 from dailypapers.store.database import transaction
 from dailypapers.store.features import add_feature
 from dailypapers.store.papers import paper_id_for_arxiv
@@ -315,3 +317,35 @@ def test_kept_hf_json_never_serves_a_link_that_is_not_http(
     assert paper["mediaUrls"] == ["https://example.org/a.png"] and paper["laterLinkUrl"] is None
     assert item["organization"] == {"name": "org", "avatar": None}
     assert paper["authors"][2:] == record["paper"]["authors"][2:]  # the rest as sent
+
+
+def test_one_page_mixes_hf_items_and_ours_with_our_values(client: TestClient, rt: Runtime) -> None:
+    """A page read in one request serves items HF sent (their objects spliced in as stored,
+    store.features.sent_items) beside one featured here (filled from our data), newest first,
+    each with the votes, visible comments and links that are ours under `dailypapers`."""
+    sent = hf_sample.by_feed_date()[DAY][0]
+    with transaction(rt.engine) as conn:
+        pid = paper_id_for_arxiv(conn, sent["paper"]["id"])
+        assert pid is not None
+        member = create_user(conn, "member-here", email=None, password_hash="x")
+        add_vote(conn, member.id, pid)
+        add_comment(conn, pid, member.id, "Kept.")
+        set_comment_hidden(conn, add_comment(conn, pid, member.id, "Hidden."), True)
+        links = {"code_url": "https://example.org/code", "project_url": "javascript:alert(1)"}
+        conn.execute(sa.update(papers).where(papers.c.id == pid).values(**links))
+    when = datetime.fromisoformat(f"{DAY}T23:59:59+00:00")  # the day's newest submission
+    feature = FeatureRecord(when.date(), submitted_by="alice", submitted_at=when)
+    ours = PaperRecord(title="Local Paper", abstract="Found here.", arxiv_id="2601.00002",
+                       feature=feature)  # fmt: skip
+    load(rt.engine, [Parsed("test:1", ours)])
+    items = client.get("/api/daily_papers", params={"date": DAY}).json()
+    assert len(items) == len(hf_sample.by_feed_date()[DAY]) + 1
+    assert items[0]["title"] == "Local Paper" and items[0]["submittedBy"]["name"] == "alice"
+    assert items[0]["dailypapers"] == {"numComments": 0, "featureDate": DAY}
+    [item] = [i for i in items if i["paper"]["id"] == sent["paper"]["id"]]
+    assert {k: v for k, v in item["paper"].items() if k != "dailypapers"} == sent["paper"]
+    assert item["paper"]["dailypapers"] == {"upvotes": 1, "codeUrl": "https://example.org/code"}
+    assert item["dailypapers"] == {"numComments": 1, "featureDate": DAY}
+    assert {k: v for k, v in item.items() if k not in ("paper", "dailypapers")} == {
+        k: v for k, v in sent.items() if k != "paper" and k not in ARCHIVE_FIELDS
+    }

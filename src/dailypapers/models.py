@@ -180,6 +180,22 @@ class ApiEntry:
     authors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class SentItem:
+    """A daily item whose paper and item objects both came from HF: only those two objects
+    as stored (JSON text, spliced into the answer as they are) and the values that are ours.
+    Reading a whole `ApiEntry` for it (21 columns, most of them standing in for what HF
+    sent) cost most of a first page after a write (docs/hf-api.md, "Speed")."""
+
+    paper_json: str
+    item_json: str
+    feature_date: date
+    local_upvotes: int
+    local_comments: int
+    code_url: str | None
+    project_url: str | None
+
+
 SearchSort = Literal["relevance", "date", "upvotes"]
 """The orders of search results: fused relevance, newest first, most upvoted first."""
 SEARCH_SORTS: tuple[SearchSort, ...] = get_args(SearchSort)

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from dailypapers import periods
 from dailypapers.arxiv_ids import canonical_arxiv_id
 from dailypapers.errors import InputError
-from dailypapers.models import ApiEntry, FeedEntry, Paper
+from dailypapers.models import ApiEntry, FeedEntry, Paper, SentItem
 from dailypapers.search.searcher import HybridSearcher
 from dailypapers.services import search, trending
 from dailypapers.store import features
@@ -98,10 +98,16 @@ def daily_page(engine: sa.Engine, query: DailyQuery) -> DailyPage:
 
 def daily_entries(
     engine: sa.Engine, keys: Sequence[features.FeatureKey]
-) -> dict[features.FeatureKey, ApiEntry]:
-    """The items of these features (those that still exist), by key."""
+) -> dict[features.FeatureKey, ApiEntry | SentItem]:
+    """The items of these features (those that still exist), by key: a `SentItem` where HF
+    sent both the paper and the item objects (most, on an instance that imports HF's
+    feed), else the whole entry to fill them from."""
     with engine.connect() as conn:
-        return features.entries_by_feature(conn, keys)
+        found: dict[features.FeatureKey, ApiEntry | SentItem] = {}
+        found.update(features.sent_items(conn, keys))
+        if len(found) < len(keys):
+            found.update(features.entries_by_feature(conn, [k for k in keys if k not in found]))
+        return found
 
 
 def _trending(engine: sa.Engine, query: DailyQuery) -> list[features.FeatureKey]:

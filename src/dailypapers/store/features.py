@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from dailypapers.models import ApiEntry, FeatureRecord, FeedEntry, HfJson
+from dailypapers.models import ApiEntry, FeatureRecord, FeedEntry, HfJson, SentItem
 from dailypapers.safety import http_url
 from dailypapers.store.papers import get_papers
 from dailypapers.store.schema import comments, features, paper_authors, users, utcnow, votes
@@ -407,7 +407,7 @@ def daily_feature_keys(
     for every feature in range."""
     q = _daily_page_keys(start is not None, end is not None, submitter is not None)
     params = {"start": start, "end": end, "submitter": submitter, "offset": offset, "limit": limit}
-    return [(pid, day) for pid, day in conn.execute(q, params)]
+    return [(pid, day) for pid, day in conn.execute(q, params).all()]  # (all: one fetch)
 
 
 def entries_by_feature(
@@ -421,6 +421,44 @@ def entries_by_feature(
     wanted = set(keys)
     found = _api_entries(conn, _FEATURES_OF_PAPERS, params)
     return {key: e for e in found if (key := (e.paper_id, _day(e))) in wanted}
+
+
+# Daily items whose paper and item objects both came from HF need only those two objects and
+# our own values: no stand-ins, no submitter, no second look at authors.
+_SENT_OF_PAPERS = (
+    sa.select(
+        features.c.paper_id,
+        features.c.feature_date,
+        _json_text(papers_table.c.hf_paper),
+        _json_text(features.c.hf_item),
+        _LOCAL_VOTES,
+        _LOCAL_COMMENTS,
+        papers_table.c.code_url,
+        papers_table.c.project_url,
+    )
+    .select_from(features)
+    .join(papers_table, papers_table.c.id == features.c.paper_id)
+    .where(
+        papers_table.c.arxiv_id.is_not(None),
+        features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True)),
+    )
+)
+
+
+def sent_items(conn: sa.Connection, keys: Sequence[FeatureKey]) -> dict[FeatureKey, SentItem]:
+    """The features among these keys whose paper and item objects HF sent, as `SentItem`s;
+    the others (ours, or unknown) are left out: `entries_by_feature` reads those."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    found: dict[FeatureKey, SentItem] = {}
+    rows = conn.execute(_SENT_OF_PAPERS, {"paper_ids": list({pid for pid, _ in keys})})
+    for pid, day, paper, item, upvotes, comments_here, code, project in rows.all():
+        if paper is not None and item is not None and (key := (pid, day)) in wanted:
+            found[key] = SentItem(
+                paper, item, day, upvotes, comments_here, http_url(code), http_url(project)
+            )
+    return found
 
 
 def _day(entry: ApiEntry) -> date:

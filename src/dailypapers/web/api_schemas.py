@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dailypapers.models import ApiEntry
+from dailypapers.models import ApiEntry, SentItem
 from dailypapers.safety import MAX_PAGE
 from dailypapers.services import hf_api
 from dailypapers.services.hf_api import DEFAULT_LIMIT, hf_timestamp
@@ -322,7 +322,7 @@ def _our_item(e: ApiEntry) -> dict[str, Any]:
 # page, and the general encoder's set-up per call cost more than all the rest of an item.
 
 
-def _local_paper(e: ApiEntry) -> str:
+def _local_paper(e: ApiEntry | SentItem) -> str:
     """LocalPaper's members: our votes, and the code and project links we know."""
     text = f'"dailypapers":{{"upvotes":{e.local_upvotes:d}'
     if e.code_url is not None:
@@ -332,7 +332,7 @@ def _local_paper(e: ApiEntry) -> str:
     return text + "}"
 
 
-def _local_item(e: ApiEntry) -> str:
+def _local_item(e: ApiEntry | SentItem) -> str:
     """LocalItem's members: our visible comments and the feed date."""
     if e.feature_date is None:
         return f'"dailypapers":{{"numComments":{e.local_comments:d}}}'
@@ -348,11 +348,24 @@ def paper_json(e: ApiEntry, *extra: str) -> str:
     return _object(_members(hf), _local_paper(e), *extra)
 
 
-def daily_item_json(e: ApiEntry, *extra: str) -> str:
+def daily_item_json(e: ApiEntry | SentItem, *extra: str) -> str:
     """DailyItem: `paper`, HF's item fields as sent (ours for features HF never sent), our
-    values under `dailypapers`, then any extra members."""
+    values under `dailypapers`, then any extra members (none for a `SentItem`)."""
+    if isinstance(e, SentItem):
+        assert not extra, "a SentItem is a daily item only"
+        return _sent_item_json(e)
     hf = e.hf_item_json if e.hf_item_json is not None else _encode(_our_item(e))
     return _object(f'"paper":{paper_json(e)}', _members(hf), _local_item(e), *extra)
+
+
+def _sent_item_json(e: SentItem) -> str:
+    """A DailyItem made of HF's two objects and our members, in one join: most items of
+    most pages, where copying 6 kB pieces once less showed in the page's time."""
+    paper, item = _members(e.paper_json), _members(e.item_json)
+    return "".join(
+        ('{"paper":{', paper, "," if paper else "", _local_paper(e), "},", item,
+         "," if item else "", _local_item(e), "}")
+    )  # fmt: skip
 
 
 def _spans(spans: list[hf_api.Span]) -> list[dict[str, str]]:
