@@ -446,19 +446,26 @@ _SENT_OF_PAPERS = (
 
 
 def sent_items(conn: sa.Connection, keys: Sequence[FeatureKey]) -> dict[FeatureKey, SentItem]:
-    """The features among these keys whose paper and item objects HF sent, as `SentItem`s;
-    the others (ours, or unknown) are left out: `entries_by_feature` reads those."""
+    """The features among these keys whose paper and item objects HF sent, as `SentItem`s
+    (their text starts and ends with the object's braces, see `_is_object`); the others
+    (ours, or unknown) are left out: `entries_by_feature` reads those."""
     if not keys:
         return {}
     wanted = set(keys)
     found: dict[FeatureKey, SentItem] = {}
     rows = conn.execute(_SENT_OF_PAPERS, {"paper_ids": list({pid for pid, _ in keys})})
     for pid, day, paper, item, upvotes, comments_here, code, project in rows.all():
-        if paper is not None and item is not None and (key := (pid, day)) in wanted:
+        if _is_object(paper) and _is_object(item) and (key := (pid, day)) in wanted:
             found[key] = SentItem(
                 paper, item, day, upvotes, comments_here, http_url(code), http_url(project)
             )
     return found
+
+
+def _is_object(text: str | None) -> bool:
+    """Stored JSON that is an object, written compactly (braces first and last): what HF's
+    objects always are; anything else takes the whole-entry path."""
+    return text is not None and text[:1] == "{" and text[-1:] == "}"
 
 
 def _day(entry: ApiEntry) -> date:
