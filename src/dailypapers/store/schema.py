@@ -117,7 +117,7 @@ features = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("paper_id", sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("feature_date", sa.Date, nullable=False, index=True),
+    sa.Column("feature_date", sa.Date, nullable=False),
     sa.Column("submitted_by_id", sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     # Indexed for the API's "newest submission first" pages (0012_i12_submitted_at_index).
     sa.Column("submitted_at", UtcDateTime(), nullable=False, index=True),
@@ -126,6 +126,8 @@ features = sa.Table(
     sa.Column("hf_item", sa.JSON(none_as_null=True), nullable=True),
     _created(),
     sa.UniqueConstraint("paper_id", "feature_date"),
+    # Pages of a period's features read the index, not the rows (0017_i12_feature_pages).
+    sa.Index("ix_features_by_date", "feature_date", "submitted_at", "paper_id", "submitted_by_id"),
 )
 
 votes = sa.Table(
