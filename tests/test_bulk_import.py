@@ -26,6 +26,7 @@ from dailypapers.runtime import Runtime
 from dailypapers.search.keyword import keyword_index_for
 from dailypapers.search.query import parse_query
 from dailypapers.services.feed import counts
+from dailypapers.store.bulk import SEARCH_TSV_SQL, TextVectors
 from dailypapers.store.schema import features, paper_authors, paper_categories, papers, users
 from import_helpers import FILES, kill_import_halfway, write_large_hf_file
 
@@ -104,8 +105,15 @@ def searched(engine: sa.Engine) -> list[list[str]]:
 
 def _fts_is_whole(engine: sa.Engine) -> None:
     """SQLite: FTS5 checks its index against the papers table, the triggers are there, and
-    the settings a bulk batch changes for its own writes are FTS5's defaults again."""
+    the settings a bulk batch changes for its own writes are FTS5's defaults again.
+    PostgreSQL: every paper's tsvector (most computed ahead by TextVectors) is what the
+    trigger computes from its text."""
     if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            wrong = (
+                f"SELECT count(*) FROM papers WHERE search_tsv IS DISTINCT FROM {SEARCH_TSV_SQL}"
+            )
+            assert conn.exec_driver_sql(wrong).scalar_one() == 0
         return
     with engine.begin() as conn:
         conn.exec_driver_sql(
@@ -287,3 +295,19 @@ def test_bulk_import_killed_halfway_then_rerun_ends_in_the_same_state(
         assert stored(rt.engine) == stored(clean.engine)
         assert searched(rt.engine) == searched(clean.engine)
     assert counts(rt.engine)["papers"] == total
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_text_vectors_are_computed_ahead_and_give_none_for_a_refused_text(rt: Runtime) -> None:
+    """What the bulk path sends with the rows: one tsvector per distinct text; a text the
+    server refuses (NUL) leaves the batch to the trigger, where it is rejected alone."""
+    records = [PaperRecord(title=f"Zebra {n}", abstract="Herds.", authors=["Ada"]) for n in (1, 2)]
+    vectors = TextVectors(rt.engine)
+    try:
+        computed = vectors.compute([*records, records[0]]).result()
+        refused = vectors.compute([PaperRecord(title="Nul\x00", abstract="x")]).result()
+        again = vectors.compute(records[:1]).result()
+    finally:
+        vectors.close()
+    assert len(computed) == 2 and all(isinstance(v, bytes) for v in computed.values())
+    assert refused == {} and len(again) == 1

@@ -155,3 +155,41 @@ def test_0014_keys_vectors_by_paper_and_model_and_serves_the_most_used_model(
         )
         assert conn.execute(sa.select(sa.func.count()).select_from(paper_embeddings)).scalar() == 4
     engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_0018_search_tsv_is_kept_by_a_trigger_and_downgrades_to_the_generated_column(
+    database_url: str,
+) -> None:
+    """Since 0018 the tsvector is computed when a row comes without one or its text changes,
+    and kept when the row brings one (store.bulk's); 0017 gets its generated column back."""
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    insert = (
+        "INSERT INTO papers (id, title, title_key, abstract, authors_text, ai_keywords,"
+        " imported_upvotes, content_hash, created_at, modified_at{}) VALUES ({}, 'Zebra herds',"
+        " 'z', 'A', 'Grace Hopper', '[]', 0, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP{})"
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql(insert.format("", 1, ""))
+        conn.exec_driver_sql(insert.format(", search_tsv", 2, ", 'blorp'::tsvector"))
+        conn.exec_driver_sql("UPDATE papers SET abstract = 'Quokka smiles' WHERE id = 1")
+
+    def found(word: str) -> list[int]:
+        with engine.connect() as conn:
+            query = (
+                "SELECT id FROM papers WHERE search_tsv @@ to_tsquery('english', %s) ORDER BY id"
+            )
+            return list(conn.exec_driver_sql(query, (word,)).scalars())
+
+    assert (found("quokka"), found("hopper"), found("zebra"), found("blorp")) == (
+        [1],
+        [1],
+        [1],
+        [2],
+    )
+    with engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "0017_i12_feature_pages")
+    assert (found("hopper"), found("blorp")) == ([1, 2], [])  # recomputed from the text
+    migrate.upgrade(engine)
+    engine.dispose()

@@ -12,8 +12,10 @@ batches; the plan, the outcomes and the rows stored are the same as on the row p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from contextlib import closing
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,7 +27,7 @@ from dailypapers.ingest.read_ahead import read_in_child
 from dailypapers.ingest.source import open_text
 from dailypapers.models import ImportReport, PaperRecord, Parsed, Rejection, SourceItem
 from dailypapers.store import generations
-from dailypapers.store.bulk import bulk_upsert_papers, finish_bulk
+from dailypapers.store.bulk import TextVectors, Vectors, bulk_upsert_papers, finish_bulk
 from dailypapers.store.database import transaction
 from dailypapers.store.features import upsert_features
 from dailypapers.store.papers import Hashes, UpsertResult, upsert_papers
@@ -64,29 +66,80 @@ def _load(
     """Write prepared items in batches of `batch_size`, one transaction each."""
     report = ImportReport()
     batch: list[Parsed] = []
-    for item in items:
-        if isinstance(item, Rejection):
-            if strict:
-                report.merge(_write(engine, batch, bulk=bulk))
-                raise InputError(f"{item.location}: {item.reason}")
-            report.rejected.append(item)
-        else:
-            batch.append(item)
-        if len(batch) >= batch_size:
-            report.merge(_write(engine, batch, bulk=bulk))
-            batch = []
-        if on_record:
-            on_record(1)
-    report.merge(_write(engine, batch, bulk=bulk))
+    with closing(_Batches(engine, report, bulk=bulk)) as batches:
+        for item in items:
+            if isinstance(item, Rejection):
+                if strict:
+                    batches.write(batch)
+                    batches.flush()
+                    raise InputError(f"{item.location}: {item.reason}")
+                report.rejected.append(item)
+            else:
+                batch.append(item)
+            if len(batch) >= batch_size:
+                batches.write(batch)
+                batch = []
+            if on_record:
+                on_record(1)
+        batches.write(batch)
+        batches.flush()
     return report
 
 
-def _write(engine: sa.Engine, batch: list[Parsed], *, bulk: bool = False) -> ImportReport:
+class _Batches:
+    """Writes batches in order into `report`. On the bulk path on PostgreSQL it keeps one
+    back: its tsvectors are computed on a second connection (store.bulk.TextVectors) while
+    the batch before it is written, so a second server process shares the work.
+
+    Keeping a batch back changes nothing a crash can leave: each batch is still one
+    transaction, written after the ones before it; a killed import leaves at most two
+    batches read and unwritten, which the next run writes like any other."""
+
+    def __init__(self, engine: sa.Engine, report: ImportReport, *, bulk: bool) -> None:
+        self._engine, self._report, self._bulk = engine, report, bulk
+        pipelined = bulk and engine.dialect.name == "postgresql"
+        self._vectors = TextVectors(engine) if pipelined else None
+        self._held: tuple[list[Parsed], Future[Vectors]] | None = None
+
+    def write(self, batch: list[Parsed]) -> None:
+        """Write `batch`, or, when pipelined, start its tsvectors and write the one held."""
+        if not batch:
+            return
+        if self._vectors is None:
+            self._report.merge(_write(self._engine, batch, bulk=self._bulk))
+            return
+        ahead = (batch, self._vectors.compute([p.record for p in batch]))
+        self.flush()
+        self._held = ahead
+
+    def flush(self) -> None:
+        """Write the batch held back, if any."""
+        if self._held is not None:
+            batch, vectors = self._held
+            self._held = None
+            self._report.merge(_write(self._engine, batch, bulk=True, vectors=vectors))
+
+    def close(self) -> None:
+        if self._vectors is not None:
+            self._vectors.close()
+
+
+def _write(
+    engine: sa.Engine,
+    batch: list[Parsed],
+    *,
+    bulk: bool = False,
+    vectors: Future[Vectors] | None = None,
+) -> ImportReport:
     """Write one batch in one transaction; if the database refuses it, write its records one
     by one (on the row path), so that only the record it refuses is rejected (with the
-    database's one-line reason, never the batch's parameters)."""
+    database's one-line reason, never the batch's parameters). `vectors`: the batch's
+    tsvectors, being computed (`_Batches`)."""
+    write: Writer = upsert_papers
+    if bulk:
+        write = partial(bulk_upsert_papers, vectors=vectors)
     try:
-        return _write_batch(engine, batch, bulk_upsert_papers if bulk else upsert_papers)
+        return _write_batch(engine, batch, write)
     except (sa.exc.StatementError, OverflowError) as exc:
         if not _record_fault(exc):
             raise

@@ -73,13 +73,18 @@ def merge(old: PaperRecord, new: PaperRecord) -> PaperRecord:
     return merged
 
 
+def authors_text(authors: Sequence[str]) -> str:
+    """The authors as the papers row holds them for the keyword index (migration 0004)."""
+    return ", ".join(authors)
+
+
 def paper_row(slot: Slot) -> dict[str, Any]:
     """The papers row for a slot (every column but id and created_at)."""
     record = slot.record
     row = {name: getattr(record, name) for name in _PAPER_FIELDS}
     row.update(
         title_key=slot.key or title_key(record.title),
-        authors_text=", ".join(record.authors),
+        authors_text=authors_text(record.authors),
         imported_upvotes=record.upvotes,
         content_hash=slot.hash,
         arxiv_url=abs_url(record.arxiv_id) if record.arxiv_id else None,
