@@ -321,10 +321,10 @@ win by length alone (0, none, and 2, by the length, both ranked worse)."""
 
 
 class PostgresFullTextIndex(_AllWordsFirst):
-    """PostgreSQL full text over the generated ``search_tsv`` column (english stemming; title
-    A, abstract B, authors C), ranked like BM25: for each query word, its inverse document
-    frequency x ts_rank of that word alone (the word's weighted, saturating count in the
-    paper, divided by the log of the paper's length), summed.
+    """PostgreSQL full text over the ``search_tsv`` column (kept by a trigger, migration 0018;
+    english stemming; title A, abstract B, authors C), ranked like BM25: for each query word,
+    its inverse document frequency x ts_rank of that word alone (the word's weighted,
+    saturating count in the paper, divided by the log of the paper's length), summed.
 
     ts_rank and ts_rank_cd over the whole query have no notion of how rare a word is, so in a
     question every word counted as much as the subject ("methods" as much as "cataloguing"):

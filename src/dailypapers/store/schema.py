@@ -372,7 +372,8 @@ one's row and vectors dropped) in one transaction once every paper has its vecto
 
 SEARCH_INDEX_OBJECTS = frozenset({"papers_fts", "search_tsv", "ix_paper_embeddings_hnsw"})
 """Dialect-specific search objects made by migration 0003 and not declared above (an FTS5
-virtual table and its shadow tables, a generated tsvector column, an HNSW index)."""
+virtual table and its shadow tables, a tsvector column (kept by a trigger since 0018), an
+HNSW index)."""
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
