@@ -273,12 +273,14 @@ def _readers_of(path: Path) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_bulk_import_killed_halfway_then_rerun_ends_in_the_same_state(
     rt: Runtime, tmp_path: Path
 ) -> None:
+    """On PostgreSQL the loader holds a batch back while its tsvectors are computed on a
+    second connection: the kill loses both, and the rerun writes them."""
     big = tmp_path / "big.jsonl.gz"
-    total = write_large_hf_file(big, copies=300)
+    sqlite = rt.engine.dialect.name == "sqlite"
+    total = write_large_hf_file(big, copies=300 if sqlite else 80)  # slow enough to kill
     env = {**os.environ, "DAILYPAPERS_IMPORT_BULK_BATCH_SIZE": "30"}
     cmd = [sys.executable, "-m", "dailypapers", "import", "--bulk", str(big)]
     kill_import_halfway(cmd, env, rt.engine, total)
