@@ -47,14 +47,13 @@ class Client:
     """GETs over one keep-alive loopback connection, by http.client or httpx (`--client`)."""
 
     def __init__(self, port: int, kind: str) -> None:
-        self.kind = kind
         self.plain = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.httpx = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        self.httpx = httpx.Client(base_url=f"http://127.0.0.1:{port}") if kind == "httpx" else None
 
     def get(self, url: str, headers: dict[str, str]) -> tuple[int, bytes, str]:
         """Status, body as sent (httpx: decoded) and its Content-Encoding."""
-        if self.kind == "httpx":
-            response = self.httpx.get(url, headers=headers)
+        if self.httpx is not None:
+            response = self.httpx.get(url, headers=headers, timeout=60)
             return response.status_code, response.content, "identity"
         self.plain.request("GET", url, headers=headers)
         answer = self.plain.getresponse()
@@ -62,7 +61,8 @@ class Client:
 
     def close(self) -> None:
         self.plain.close()
-        self.httpx.close()
+        if self.httpx is not None:
+            self.httpx.close()
 
 
 def measure(

@@ -360,14 +360,16 @@ _COLUMNS = (
 )
 
 
-def _featured() -> sa.Select[Any]:
-    """Features of papers with an arXiv id, with their papers and submitters."""
-    return (
-        sa.select(*_COLUMNS)
-        .select_from(features)
-        .join(papers_table, papers_table.c.id == features.c.paper_id)
-        .outerjoin(users, users.c.id == features.c.submitted_by_id)
-        .where(papers_table.c.arxiv_id.is_not(None))
+def _features_of_papers(*columns: Any, submitters: bool = True) -> sa.Select[Any]:
+    """`columns` of the features of the papers `:paper_ids` that have an arXiv id, from the
+    features with their papers (and, with `submitters`, the users who featured them)."""
+    q = sa.select(*columns).select_from(features)
+    q = q.join(papers_table, papers_table.c.id == features.c.paper_id)
+    if submitters:
+        q = q.outerjoin(users, users.c.id == features.c.submitted_by_id)
+    return q.where(
+        papers_table.c.arxiv_id.is_not(None),
+        features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True)),
     )
 
 
@@ -375,9 +377,7 @@ _NEWEST_FIRST = (features.c.submitted_at.desc(), features.c.id.desc())
 # Built once: SQLAlchemy keys its compiled-statement cache by walking a statement, which for
 # this one (21 columns, two subqueries) cost more than running it; a statement object that
 # stays the same has its key computed once.
-_FEATURES_OF_PAPERS = _featured().where(
-    features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True))
-)
+_FEATURES_OF_PAPERS = _features_of_papers(*_COLUMNS)
 
 
 @functools.cache
@@ -436,23 +436,16 @@ def entries_by_feature(
 
 # Daily items whose paper and item objects both came from HF need only those two objects and
 # our own values: no stand-ins, no submitter, no second look at authors.
-_SENT_OF_PAPERS = (
-    sa.select(
-        features.c.paper_id,
-        features.c.feature_date,
-        _json_text(papers_table.c.hf_paper),
-        _json_text(features.c.hf_item),
-        _LOCAL_VOTES,
-        _LOCAL_COMMENTS,
-        papers_table.c.code_url,
-        papers_table.c.project_url,
-    )
-    .select_from(features)
-    .join(papers_table, papers_table.c.id == features.c.paper_id)
-    .where(
-        papers_table.c.arxiv_id.is_not(None),
-        features.c.paper_id.in_(sa.bindparam("paper_ids", expanding=True)),
-    )
+_SENT_OF_PAPERS = _features_of_papers(
+    features.c.paper_id,
+    features.c.feature_date,
+    _json_text(papers_table.c.hf_paper),
+    _json_text(features.c.hf_item),
+    _LOCAL_VOTES,
+    _LOCAL_COMMENTS,
+    papers_table.c.code_url,
+    papers_table.c.project_url,
+    submitters=False,
 )
 
 
@@ -474,8 +467,9 @@ def sent_items(conn: sa.Connection, keys: Sequence[FeatureKey]) -> dict[FeatureK
 
 
 def _is_object(text: str | None) -> bool:
-    """Stored JSON that is an object, written compactly (braces first and last): what HF's
-    objects always are; anything else takes the whole-entry path."""
+    """Stored JSON text that is an object with nothing around its braces (as the JSON column
+    writes HF's objects), so that its members are the text between them; anything else takes
+    the whole-entry path."""
     return text is not None and text[:1] == "{" and text[-1:] == "}"
 
 

@@ -340,34 +340,34 @@ def _local_item(e: ApiEntry | SentItem) -> str:
     return f'"dailypapers":{{"numComments":{e.local_comments:d},"featureDate":"{day}"}}'
 
 
+def _paper_members(e: ApiEntry) -> str:
+    """The members of HF's paper object as sent, or of ours for a paper HF never sent (which
+    stores JSON null, its text "null", like a missing one)."""
+    hf = e.hf_paper_json if e.hf_paper_json not in (None, "null") else _encode(_our_paper(e))
+    return _members(hf)
+
+
 def paper_json(e: ApiEntry, *extra: str) -> str:
     """PaperObject: HF's paper object as sent (ours for papers HF never sent), our values
     under `dailypapers`, then any extra members."""
-    # A paper HF never sent stores JSON null (its text is "null"), like a missing one.
-    hf = e.hf_paper_json if e.hf_paper_json not in (None, "null") else _encode(_our_paper(e))
-    return _object(_members(hf), _local_paper(e), *extra)
+    return _object(_paper_members(e), _local_paper(e), *extra)
 
 
 def daily_item_json(e: ApiEntry | SentItem, *extra: str) -> str:
     """DailyItem: `paper`, HF's item fields as sent (ours for features HF never sent), our
-    values under `dailypapers`, then any extra members (none for a `SentItem`)."""
+    values under `dailypapers`, then any extra members. A `SentItem`'s two objects are
+    spliced as they are: store.features.sent_items only reads objects whose text is braces
+    around their members."""
     if isinstance(e, SentItem):
-        assert not extra, "a SentItem is a daily item only"
-        return _sent_item_json(e)
-    hf = e.hf_item_json if e.hf_item_json is not None else _encode(_our_item(e))
-    return _object(f'"paper":{paper_json(e)}', _members(hf), _local_item(e), *extra)
-
-
-def _sent_item_json(e: SentItem) -> str:
-    """A DailyItem made of HF's two objects and our members, in one join: most items of
-    most pages, where the general path's calls and copies of 6 kB pieces showed in the time
-    of a first page after a write. HF's objects are stored as compact JSON objects (the
-    JSON column's serialiser), so their members are the text between the outer braces."""
-    paper, item = e.paper_json[1:-1], e.item_json[1:-1]
-    return "".join(
-        ('{"paper":{', paper, "," if paper else "", _local_paper(e), "},", item,
-         "," if item else "", _local_item(e), "}")
-    )  # fmt: skip
+        paper, item = e.paper_json[1:-1], e.item_json[1:-1]
+    else:
+        paper = _paper_members(e)
+        item = _members(e.hf_item_json if e.hf_item_json is not None else _encode(_our_item(e)))
+    # Joined once, not as nested `_object`s: each of these ~6 kB texts would be copied four
+    # more times, which showed in the first page after a write (100 items).
+    members = ",".join(m for m in (item, _local_item(e), *extra) if m)
+    comma = "," if paper else ""
+    return "".join(('{"paper":{', paper, comma, _local_paper(e), "},", members, "}"))
 
 
 def _spans(spans: list[hf_api.Span]) -> list[dict[str, str]]:
